@@ -8,7 +8,7 @@ namespace tradesim::sim {
 namespace {
 constexpr uint64_t kModelPurpose = purpose("model");
 constexpr uint64_t kNetworkPurpose = purpose("network");
-constexpr uint32_t kIncarnationMask = kMaxPayloadIndex;
+constexpr uint32_t kIncarnationMask = 0xFFFFFFFFU;
 }  // namespace
 
 Engine::Engine(uint64_t seed) : seed_(seed) {}
@@ -86,13 +86,13 @@ StopReason Engine::run(RunLimits limits) {
   while (true) {
     const bool timer_next =
         !timers_.empty() &&
-        (queue_.empty() || timers_.top_time() < queue_.top().time ||
-         (timers_.top_time() == queue_.top().time && timers_.top_key() < queue_.top().key));
+        (queue_.empty() || timers_.top_time() < queue_.top_time() ||
+         (timers_.top_time() == queue_.top_time() && timers_.top_key() < queue_.top_key()));
     if (!timer_next && queue_.empty()) {
       reason = StopReason::kQueueEmpty;
       break;
     }
-    const int64_t t = timer_next ? timers_.top_time() : queue_.top().time;
+    const int64_t t = timer_next ? timers_.top_time() : queue_.top_time();
     if (t >= until) {
       reason = StopReason::kTimeLimit;
       break;
@@ -113,8 +113,8 @@ StopReason Engine::run(RunLimits limits) {
       if (fingerprint_on_) fingerprint_ = mix64(fingerprint_ ^ mix64(due.time ^ mix64(due.key ^ (uint64_t{due.node} << 8) ^ 0xF)));
       dispatch_timer(due);
     } else {
-      const QueueEntry e = queue_.top();
-      if (fingerprint_on_) fingerprint_ = mix64(fingerprint_ ^ mix64(e.time ^ mix64(e.key ^ (uint64_t{e.target} << 8) ^ e.kind)));
+      const Event e = queue_.top();
+      if (fingerprint_on_) fingerprint_ = mix64(fingerprint_ ^ mix64(e.time ^ mix64(e.key ^ (uint64_t{e.target} << 8) ^ static_cast<uint64_t>(e.kind))));
       top_consumed_ = true;
       dispatch(e);
       if (top_consumed_) {
@@ -137,12 +137,12 @@ StopReason Engine::run(RunLimits limits) {
   return reason;
 }
 
-void Engine::dispatch(const QueueEntry& e) {
-  switch (e.event_kind()) {
+void Engine::dispatch(const Event& e) {
+  switch (e.kind) {
     case EventKind::kEmptyMessage:
     case EventKind::kMessage: {
       NodeSlot& s = nodes_[e.target];
-      const Deferred d{e.event_kind(), key_sender(e.key), e.payload, 0, kNoTimer};
+      const Deferred d{e.kind, key_sender(e.key), e.payload, 0, kNoTimer};
       if (s.gate == 0 && s.busy_until <= now_) {
         deliver(e.target, d);
         return;
@@ -150,7 +150,7 @@ void Engine::dispatch(const QueueEntry& e) {
       if (s.node == nullptr) check_node(e.target);
       if (s.gate & kDown) {
         ++stats_.dropped_receiver_down;
-        if (e.event_kind() == EventKind::kMessage) release_record(e.payload);
+        if (e.kind == EventKind::kMessage) release_record(e.payload);
         return;
       }
       defer(e.target, d);
@@ -221,9 +221,8 @@ void Engine::defer(NodeId id, const Deferred& d) {
 
 void Engine::schedule_resume(NodeId id) {
   NodeSlot& s = nodes_[id];
-  push(QueueEntry{departure_time(s), make_event_key(id, s.next_sequence++), id,
-                  cold_[id].incarnation & kIncarnationMask,
-                  static_cast<uint32_t>(EventKind::kCpuResume)});
+  push(Event{departure_time(s), make_event_key(id, s.next_sequence++), id,
+             cold_[id].incarnation & kIncarnationMask, EventKind::kCpuResume});
 }
 
 // The node's CPU is free: run the oldest queued input, then wait for the CPU again if more wait.
@@ -246,7 +245,6 @@ uint32_t Engine::store_record(Message&& msg) {
     records_[index] = std::move(msg);
     return index;
   }
-  if (records_.size() >= kMaxPayloadIndex) throw std::length_error("too many messages in flight");
   records_.push_back(std::move(msg));
   return static_cast<uint32_t>(records_.size() - 1);
 }
@@ -282,8 +280,8 @@ bool Engine::cancel_timer(TimerId id) {
 
 void Engine::schedule(SimTime at, std::function<void()> action) {
   if (at.ns() < now_) throw std::invalid_argument("cannot schedule an action in the past");
-  push(QueueEntry{at.ns(), make_event_key(kKernel, kernel_sequence_++), kKernel,
-                  store_action(std::move(action)), static_cast<uint32_t>(EventKind::kAction)});
+  push(Event{at.ns(), make_event_key(kKernel, kernel_sequence_++), kKernel,
+             store_action(std::move(action)), EventKind::kAction});
 }
 
 void Engine::sample_metrics_every(Duration period) {
@@ -355,6 +353,20 @@ void Engine::publish_stats() {
       "messages and timers that waited for a busy node's CPU");
   put("kernel.crashes", stats_.crashes, "1", "node crashes");
   put("kernel.restarts", stats_.restarts, "1", "node restarts");
+}
+
+void Engine::publish_nodes() {
+  EventTable& table = metrics_.table(
+      "/nodes", "the simulated nodes",
+      {{"id", ColumnType::kInt, "1", "node id (stable; keys tie-breaks and random streams)"},
+       {"kind", ColumnType::kText, "", "what the node is"},
+       {"site", ColumnType::kText, "", "the network site the node is placed at"}});
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    if (!nodes_[id].node) continue;
+    const SiteId site = nodes_[id].site;
+    table.append({id, nodes_[id].node->kind(),
+                  site < network_.site_count() ? network_.site_name(site) : std::string("-")});
+  }
 }
 
 }  // namespace tradesim::sim

@@ -112,6 +112,8 @@ class Engine {
 
   // Writes the kernel's counters (events, messages, drops, timers) into metrics() as kernel.*.
   void publish_stats();
+  // Writes the /nodes table: id, kind and site of every node.
+  void publish_nodes();
 
  private:
   friend class Context;
@@ -153,7 +155,7 @@ class Engine {
   TimerId set_timer(NodeId owner, Duration delay, uint64_t tag);
   bool cancel_timer(TimerId id);
 
-  void push(const QueueEntry& e) {
+  void push(const Event& e) {
     if (top_consumed_) {
       queue_.replace_top(e);
       top_consumed_ = false;
@@ -168,7 +170,7 @@ class Engine {
   }
   uint32_t store_action(std::function<void()> action);
 
-  void dispatch(const QueueEntry& e);
+  void dispatch(const Event& e);
   void dispatch_timer(const TimerQueue::Due& due);
   void defer(NodeId id, const Deferred& d);
   void resume_cpu(NodeId id);
@@ -257,10 +259,9 @@ inline bool Engine::send(NodeId from, NodeId to, Message&& msg, const SendOption
   }
   const uint64_t key = make_event_key(from, s.next_sequence++);
   if (msg.empty()) {
-    push(QueueEntry{arrival, key, to, 0, static_cast<uint32_t>(EventKind::kEmptyMessage)});
+    push(Event{arrival, key, to, 0, EventKind::kEmptyMessage});
   } else {
-    push(QueueEntry{arrival, key, to, store_record(std::move(msg)),
-                    static_cast<uint32_t>(EventKind::kMessage)});
+    push(Event{arrival, key, to, store_record(std::move(msg)), EventKind::kMessage});
   }
   return true;
 }

@@ -2,6 +2,7 @@
 // no later work. Timer ids carry a generation, so a stale id (fired, cancelled) is harmless.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
