@@ -27,7 +27,7 @@ void BM_EventQueueHold(benchmark::State& state) {
   const auto pending = static_cast<uint64_t>(state.range(0));
   Rng rng(1, 0, 0);
   EventQueue q;
-  q.reserve_targets(1024);
+
   uint64_t seq = 0;
   for (uint64_t i = 0; i < pending; ++i) q.push(entry(increment(rng), seq++));
   for (auto _ : state) {
@@ -44,7 +44,7 @@ void BM_EventQueueHoldReplaceTop(benchmark::State& state) {
   const auto pending = static_cast<uint64_t>(state.range(0));
   Rng rng(1, 0, 0);
   EventQueue q;
-  q.reserve_targets(1024);
+
   uint64_t seq = 0;
   for (uint64_t i = 0; i < pending; ++i) q.push(entry(increment(rng), seq++));
   for (auto _ : state) {

@@ -8,7 +8,7 @@ namespace tradesim::sim {
 namespace {
 constexpr uint64_t kModelPurpose = purpose("model");
 constexpr uint64_t kNetworkPurpose = purpose("network");
-constexpr uint32_t kIncarnationMask = 0xFFFFFFFFU;
+constexpr uint32_t kIncarnationMask = kMaxPayload;
 }  // namespace
 
 Engine::Engine(uint64_t seed) : seed_(seed) {}
@@ -245,6 +245,7 @@ uint32_t Engine::store_record(Message&& msg) {
     records_[index] = std::move(msg);
     return index;
   }
+  if (records_.size() > kMaxPayload) throw std::length_error("too many messages in flight");
   records_.push_back(std::move(msg));
   return static_cast<uint32_t>(records_.size() - 1);
 }
@@ -256,6 +257,7 @@ uint32_t Engine::store_action(std::function<void()> action) {
     actions_[index] = std::move(action);
     return index;
   }
+  if (actions_.size() > kMaxPayload) throw std::length_error("too many kernel actions pending");
   actions_.push_back(std::move(action));
   return static_cast<uint32_t>(actions_.size() - 1);
 }

@@ -58,6 +58,67 @@ TEST(EventQueue, PopsInTimeThenKeyOrder) {
   }
 }
 
+// Times spread over nanoseconds to years, in bursts and lulls, so that every part of the calendar
+// is used: the sorted front, the ring, the overflow, jumps over empty stretches and re-bucketing.
+TEST(EventQueue, PopsInOrderAcrossTimeScales) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    Rng rng(seed, 1, purpose("test"));
+    EventQueue q;
+    Reference ref;
+    uint64_t sequence = 0;
+    int64_t now = 0;
+    size_t widths_seen = 0;
+    int64_t last_width = q.bucket_width();
+    for (int step = 0; step < 60000; ++step) {
+      // Phases of 5000 steps with different time scales and push/pop balances.
+      const int phase = (step / 5000) % 6;
+      constexpr double kScales[] = {1e1, 1e5, 1e9, 3.6e12, 1e3, 3e16};
+      const double push_share = phase % 2 == 0 ? 0.6 : 0.4;
+      if (rng.uniform() < push_share || ref.empty()) {
+        const int64_t ahead = rng.below(8) == 0 ? 0 : static_cast<int64_t>(rng.exponential(kScales[phase]));
+        const Event e{now + ahead, make_event_key(static_cast<NodeId>(rng.below(100)), sequence++),
+                      static_cast<NodeId>(rng.below(100)), 1, EventKind::kEmptyMessage};
+        if (rng.below(4) == 0 && !ref.empty()) {
+          const Event top = q.top();
+          ASSERT_EQ(top.time, std::get<0>(*ref.begin()));
+          ASSERT_EQ(top.key, std::get<1>(*ref.begin()));
+          now = top.time;
+          ref.erase(ref.begin());
+          Event next = e;
+          next.time = now + ahead;  // scheduled by the event just handled
+          q.replace_top(next);
+          ref.emplace(next.time, next.key, next.target);
+        } else {
+          q.push(e);
+          ref.emplace(e.time, e.key, e.target);
+        }
+      } else {
+        const Event top = q.top();
+        const auto& [time, key, target] = *ref.begin();
+        ASSERT_EQ(top.time, time) << "seed " << seed << " step " << step;
+        ASSERT_EQ(top.key, key) << "seed " << seed << " step " << step;
+        ASSERT_EQ(top.target, target);
+        now = top.time;
+        ref.erase(ref.begin());
+        q.pop();
+      }
+      ASSERT_EQ(q.size(), ref.size());
+      if (!q.empty() && q.bucket_width() != last_width) {
+        last_width = q.bucket_width();
+        ++widths_seen;
+      }
+    }
+    while (!ref.empty()) {
+      ASSERT_EQ(q.top().time, std::get<0>(*ref.begin()));
+      ASSERT_EQ(q.top().key, std::get<1>(*ref.begin()));
+      ref.erase(ref.begin());
+      q.pop();
+    }
+    EXPECT_TRUE(q.empty());
+    EXPECT_GT(widths_seen, 2u) << "the bucket width should adapt to the changing time scales";
+  }
+}
+
 TEST(TimerQueue, CancelAnywhereKeepsTheOrder) {
   Rng rng(3, 0, purpose("test"));
   TimerQueue timers;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/engine.hpp"
+#include "sim/faults.hpp"
 
 namespace tradesim::sim {
 namespace {
@@ -180,6 +181,42 @@ TEST(Network, EnginePartitionDropsThenHeals) {
   // Sends at 1..8 s; those at 3, 4, 5 s fall in the partition.
   EXPECT_EQ(sink.arrivals.size(), 5u);
   EXPECT_EQ(e.stats().dropped_partition, 3u);
+}
+
+}  // namespace
+}  // namespace tradesim::sim
+
+namespace tradesim::sim {
+namespace {
+
+// A node at A pings the node at B every second (1..10 s); B echoes nothing, just counts.
+struct Ticker : Node {
+  void on_start(Context& ctx) override { ctx.set_timer(1_s); }
+  void on_timer(Context& ctx, TimerId, uint64_t) override {
+    ctx.send(1, Message::make(Stamp{0}, 125000));  // 1 Mbit
+    ctx.set_timer(1_s);
+  }
+};
+
+TEST(Faults, TimedPartitionCrashAndDegradation) {
+  Engine e(1);
+  const SiteId a = e.network().add_site("A"), b = e.network().add_site("B");
+  e.network().add_link(a, b, {.latency = 1_ms, .bandwidth_bps = 1e9});
+  e.emplace_node<Ticker>(0, a);
+  auto& sink = e.emplace_node<Sink>(1, b);
+  // Pings at 1..10 s. Partition over [1.5, 3.5): drops 2 and 3. Crash of B over [4.5, 6.5): drops
+  // 5 and 6. Link at 10 Mbit/s over [7.5, 9.5): pings 8 and 9 take 1 ms + 100 ms instead of 2 ms.
+  faults::partition(e, {{a}}, SimTime::zero() + 1500_ms, 2_s);
+  faults::crash(e, {1}, SimTime::zero() + 4500_ms, 2_s);
+  faults::degrade_link(e, a, b, {.latency = 1_ms, .bandwidth_bps = 10e6}, SimTime::zero() + 7500_ms, 2_s);
+  e.run({.until = SimTime::zero() + 10500_ms});
+  std::vector<Duration> delays;
+  for (SimTime t : sink.arrivals) delays.push_back(Duration::from_ns(t.ns() % units::kSecond));
+  EXPECT_EQ(sink.arrivals.size(), 6u);
+  EXPECT_EQ(e.stats().dropped_partition, 2u);
+  EXPECT_EQ(e.stats().dropped_receiver_down, 2u);
+  EXPECT_EQ(delays, (std::vector<Duration>{2_ms, 2_ms, 2_ms, 101_ms, 101_ms, 2_ms}));
+  EXPECT_THROW(faults::degrade_link(e, a, a, {}, e.now(), 1_s), std::invalid_argument);
 }
 
 }  // namespace
