@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libsodium-dev libssl-dev
-  python3-matplotlib python3-h5py python3-numpy python3-pytest
+  python3-matplotlib python3-h5py python3-numpy python3-pytest python3-yaml
 )
 
 missing=()

@@ -286,6 +286,13 @@ void Engine::schedule(SimTime at, std::function<void()> action) {
              store_action(std::move(action)), EventKind::kAction});
 }
 
+void Engine::invoke(NodeId id, const std::function<void(Node&, Context&)>& fn) {
+  check_node(id);
+  if (nodes_[id].gate & kDown) return;
+  Context ctx(*this, id);
+  fn(*nodes_[id].node, ctx);
+}
+
 void Engine::sample_metrics_every(Duration period) {
   if (period <= Duration::zero()) throw std::invalid_argument("sampling period must be positive");
   // The next sample is scheduled from the current one, so the chain needs no extra state.

@@ -96,6 +96,9 @@ class Engine {
   // Timeline: a kernel action at a given time (faults, shocks, sampling). The kernel's sender id
   // is the largest, so actions run after the node events of the same time, in scheduling order.
   void schedule(SimTime at, std::function<void()> action);
+  // Runs `fn` on a node now, with its Context, as if it handled an input (for timeline actions
+  // that change a node's parameters). Nothing happens if the node is down.
+  void invoke(NodeId id, const std::function<void(Node&, Context&)>& fn);
   // Records every sampled gauge now and then every `period`.
   void sample_metrics_every(Duration period);
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 #include <stdexcept>
 
 #include "sim/time.hpp"
@@ -54,11 +55,21 @@ class Station {
     return start(next);
   }
 
-  // Servers removed by a capacity loss finish their job; new jobs see fewer servers.
-  void set_servers(SimTime now, int servers) {
+  // Servers removed by a capacity loss finish their job; new jobs see fewer servers. Servers
+  // added start waiting jobs at once: those are returned, for the caller to schedule.
+  std::vector<Job> set_servers(SimTime now, int servers) {
     advance(now);
     if (servers < 0) throw std::invalid_argument("server count must not be negative");
     servers_ = servers;
+    std::vector<Job> started;
+    while (busy_ < servers_ && !queue_.empty()) {
+      Job next = queue_.front();
+      queue_.pop_front();
+      next.service_start = now;
+      ++busy_;
+      started.push_back(start(next));
+    }
+    return started;
   }
 
   // Forgets the statistics gathered so far (end of the warm-up period); the state is kept.

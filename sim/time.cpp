@@ -124,23 +124,20 @@ std::string Duration::to_string() const {
                                         {"ms", units::kMillisecond},
                                         {"us", units::kMicrosecond},
                                         {"ns", units::kNanosecond}}};
+  // The largest unit in which the value is whole or has at most three decimals.
   for (const Unit& u : kPrint) {
     if (v < u.ns) continue;
     if (v % u.ns == 0) return sign + std::to_string(v / u.ns) + std::string(u.suffix);
     for (int64_t scale : {10, 100, 1000}) {
       if (v < std::numeric_limits<int64_t>::max() / 1000 && (v * scale) % u.ns == 0) {
         const int64_t whole = v / u.ns;
-        int64_t fraction = (v % u.ns) * scale / u.ns;
+        const int64_t fraction = (v % u.ns) * scale / u.ns;
         std::string digits = std::to_string(fraction);
         digits.insert(0, static_cast<size_t>(std::to_string(scale).size() - 1 - digits.size()),
                       '0');
         return sign + std::to_string(whole) + "." + digits + std::string(u.suffix);
       }
     }
-    // Not a short decimal: the largest unit, then the remainder ("1d2h", "1s500ns").
-    const int64_t whole = v / u.ns;
-    return sign + std::to_string(whole) + std::string(u.suffix) +
-           Duration(v - whole * u.ns).to_string();
   }
   return sign + std::to_string(v) + "ns";
 }

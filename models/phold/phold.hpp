@@ -25,8 +25,9 @@ void validate(const Params& p);
 
 class LogicalProcess : public sim::Node {
  public:
-  explicit LogicalProcess(const Params& p)
-      : lps_(p.lps), remote_(p.remote), lookahead_(sim::Duration::from_seconds(p.lookahead)),
+  // LPs have ids first_id .. first_id + lps - 1.
+  explicit LogicalProcess(const Params& p, sim::NodeId first_id = 0)
+      : first_id_(first_id), lps_(p.lps), remote_(p.remote), lookahead_(sim::Duration::from_seconds(p.lookahead)),
         exp_mean_s_(p.mean - p.lookahead), start_events_(p.start_events) {}
 
   void on_start(sim::Context& ctx) override {
@@ -36,7 +37,7 @@ class LogicalProcess : public sim::Node {
     ++processed_;
     sim::Rng& rng = ctx.rng();
     const sim::NodeId dest =
-        rng.uniform() <= remote_ ? static_cast<sim::NodeId>(rng.below(lps_)) : ctx.self();
+        rng.uniform() <= remote_ ? first_id_ + static_cast<sim::NodeId>(rng.below(lps_)) : ctx.self();
     ctx.send(dest, {}, {.delay = increment(ctx)});
   }
   std::string_view kind() const override { return "phold-lp"; }
@@ -47,6 +48,7 @@ class LogicalProcess : public sim::Node {
     return lookahead_ + sim::Duration::from_seconds(ctx.rng().exponential(exp_mean_s_));
   }
 
+  sim::NodeId first_id_;
   uint32_t lps_;
   double remote_;
   sim::Duration lookahead_;

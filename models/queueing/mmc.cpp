@@ -60,6 +60,11 @@ void Port::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   update_gauges();
 }
 
+void Port::set_berths(sim::Context& ctx, int berths) {
+  for (const sim::Station::Job& job : berths_.set_servers(ctx.now(), berths)) begin_service(ctx, job);
+  update_gauges();
+}
+
 void Port::update_gauges() {
   queue_gauge_->set(static_cast<double>(berths_.queue_length()));
   busy_gauge_->set(berths_.busy());

@@ -69,6 +69,10 @@ class Port : public sim::Node {
   std::string_view kind() const override { return "port"; }
 
   MmcResult result(sim::SimTime now) const;
+  // Closes (fewer) or reopens (more) berths; ships in service finish, waiting ships start at once
+  // on reopened berths.
+  void set_berths(sim::Context& ctx, int berths);
+  int berths() const { return berths_.servers(); }
 
  private:
   void begin_service(sim::Context& ctx, const sim::Station::Job& job);

@@ -1,0 +1,16 @@
+// One line per model folder: each declares its sections, actions and builders.
+#include "app/registry.hpp"
+
+#include "models/phold/scenario.hpp"
+#include "models/queueing/scenario.hpp"
+
+namespace tradesim::app {
+
+sim::Registry make_registry() {
+  sim::Registry registry;
+  queueing::register_model(registry);
+  phold::register_model(registry);
+  return registry;
+}
+
+}  // namespace tradesim::app
