@@ -35,7 +35,7 @@ class Duration {
   // Parses "250ms", "1.5h", "3d", "2w", "90s", "1h30m", "0". Throws TimeParseError.
   static Duration parse(std::string_view text);
   // Exact, in the largest unit where it is whole or has at most three decimals: "250ms",
-  // "1.5h", "3d", "20d", "26h", "1000000001ns".
+  // "1.5h", "3d", "20d", "26h", "1000000.001us".
   std::string to_string() const;
 
  private:
