@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   run->add_option("--set", run_options.overrides, "override a value: key.path=value (repeatable)");
   run->add_flag("--report", with_report, "then write the plots and index.html next to the run file");
   run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary");
+  run->add_option("--max-events", run_options.max_events,
+                  "stop after this many events (a shortened run; status event-limit)");
 
   app::RunOptions validate_options;
   auto* validate = cli.add_subcommand("validate", "check a scenario without running it");

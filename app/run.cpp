@@ -180,7 +180,7 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
   g_running_engine.store(&engine);
   try {
     if (g_interrupted.load()) engine.request_stop();
-    reason = engine.run({.until = sim::SimTime::zero() + scenario->length()});
+    reason = engine.run({.until = sim::SimTime::zero() + scenario->length(), .max_events = options.max_events});
   } catch (const std::exception& e) {
     g_running_engine.store(nullptr);
     progress.done();
@@ -198,7 +198,10 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
     writer->set_attribute("sim_end_ns", engine.now().ns());
     writer->set_attribute("wall_seconds", wall);
     writer->set_attribute("events", static_cast<int64_t>(engine.stats().events));
-    writer->finish(engine.metrics(), interrupted ? "interrupted" : "complete");
+    // "event-limit": stopped early on purpose by --max-events, a valid but shortened run.
+    writer->finish(engine.metrics(), interrupted                                 ? "interrupted"
+                                     : reason == sim::StopReason::kEventLimit ? "event-limit"
+                                                                               : "complete");
   } catch (const std::exception& e) {
     fmt::print(stderr, "tradesim: cannot write {}: {}\n", output, e.what());
     return kOutputError;

@@ -23,6 +23,7 @@ struct RunOptions {
   std::vector<std::string> overrides;  // --set key=value, in order
   std::string output;                  // empty: <scenario name>.h5
   uint64_t replication = 0;
+  uint64_t max_events = UINT64_MAX;  // stop early after this many events (a shortened run)
   bool quiet = false;
   bool print_summary = true;
 };

@@ -380,12 +380,7 @@ void build_world(const Registry& registry, World& world) {
                                 "missing required key (the node or group to " + action->name + ")");
         continue;
       }
-      if (entry.at > SimTime::zero() + s.length()) {
-        world.diagnostics().add(item.find("at")->mark, entry.path + ".at",
-                                "after the end of the run (scenario.duration is " +
-                                    s.length().to_string() + "); it would never happen");
-        continue;
-      }
+      // Entries after the end of the run are scheduled and simply never happen (a shortened run).
       action->schedule(world, entry);
     }
   }
