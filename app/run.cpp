@@ -228,6 +228,7 @@ std::string run_file_status(const std::string& path) {
   if (attr >= 0) {
     const hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
     char* value = nullptr;
     if (H5Aread(attr, type, &value) >= 0 && value != nullptr) {
       status = value;

@@ -1,0 +1,185 @@
+"""The tradesim command end to end: exit codes, errors, run files, determinism, Ctrl-C, sweeps,
+shipped scenarios, and the generated documentation."""
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "analysis", "tests"))
+from conftest import port_run, run, tradesim  # noqa: E402,F401  (shared fixtures)
+
+PORT = os.path.join(SOURCE, "scenarios", "teaching", "port-queue.yaml")
+SCENARIOS = sorted(glob.glob(os.path.join(SOURCE, "scenarios", "**", "*.yaml"), recursive=True))
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = (obj[()], dict(obj.attrs))
+        f.visititems(visit)
+        attrs = {k: v for k, v in f.attrs.items() if k not in ("created_utc", "wall_seconds")}
+    return out, attrs
+
+
+def test_version_names_the_commit(tradesim):
+    r = run([tradesim, "--version"])
+    assert r.returncode == 0
+    assert re.match(r"tradesim \d+\.\d+\.\d+ \(git [0-9a-f]+|unknown\)", r.stdout), r.stdout
+
+
+def test_usage_errors_exit_2(tradesim):
+    assert run([tradesim]).returncode == 2
+    assert run([tradesim, "run"]).returncode == 2
+    assert run([tradesim, "run", "/nonexistent.yaml"]).returncode == 2
+    assert run([tradesim, "frobnicate"]).returncode == 2
+
+
+def test_invalid_scenario_reports_every_error_exits_3_and_writes_nothing(tradesim, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenario:\n  name: bad\n  duraton: 3d\nactors:\n  port:\n    berths: two\n"
+                   "    berths: 3\n    arrivals: 30 per hour\n")
+    out = tmp_path / "out.h5"
+    r = run([tradesim, "run", str(bad), "-o", str(out)])
+    assert r.returncode == 3
+    assert f"{bad}:3:3: scenario.duraton: unknown key; did you mean \"duration\"?" in r.stderr
+    assert f"{bad}:7:5: actors.port.berths: duplicate key (first given at line 6)" in r.stderr
+    assert "scenario.duration: missing required key" in r.stderr
+    assert f"{bad}:8:15: actors.port.arrivals: unknown rate unit" in r.stderr
+    assert "5 errors" in r.stderr  # duraton, duration, the duplicate, two, per hour
+    assert not os.path.exists(out) and not os.path.exists(str(out) + ".partial")
+
+
+def test_unknown_set_key_gets_a_suggestion(tradesim, tmp_path):
+    r = run([tradesim, "run", PORT, "--set", "actors.port.bertsh=4", "-o", str(tmp_path / "x.h5")])
+    assert r.returncode == 3
+    assert "--set actors.port.bertsh=4: actors.port.bertsh: unknown key; did you mean \"berths\"?" in r.stderr
+
+
+def test_unwritable_output_exits_4(tradesim):
+    r = run([tradesim, "run", PORT, "-o", "/proc/forbidden/x.h5", "-q"])
+    assert r.returncode == 4, r.stderr
+
+
+def test_run_file_has_the_layout_and_the_resolved_scenario(port_run):
+    with h5py.File(port_run, "r") as f:
+        for key in ("tradesim_version", "git_commit", "scenario", "seed", "replication",
+                    "created_utc", "sim_end_ns", "wall_seconds", "events", "status"):
+            assert key in f.attrs, key
+        assert f.attrs["status"] == "complete"
+        assert f.attrs["sim_end_ns"] == 4 * 86400 * 10**9
+        text = f["scenario"].asstr()[()]
+        assert "duration: 4d" in text and "for: 12h" in text  # the --set values were applied
+        def check(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                assert "units" in obj.attrs and "description" in obj.attrs, name
+        f.visititems(check)
+        assert f["timeseries/port.queue_length/value"].compression == "gzip"
+        assert f["timeseries/port.queue_length/value"].shuffle
+
+
+def test_same_seed_same_contents_other_seed_other_contents(tradesim, tmp_path):
+    files = []
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        path = tmp_path / f"{name}.h5"
+        r = run([tradesim, "run", PORT, "-o", str(path), "-q", "--seed", str(seed),
+                 "--set", "scenario.duration=2d", "--set", "actors.port.warmup=1h"])
+        assert r.returncode == 0, r.stderr
+        files.append(datasets(path))
+    (a, a_attrs), (b, b_attrs), (c, _) = files
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name][0], b[name][0]), name
+    assert a_attrs == b_attrs
+    assert not np.array_equal(a["events/ships/wait_h"][0], c["events/ships/wait_h"][0])
+
+
+def test_ctrl_c_closes_a_valid_file_marked_interrupted(tradesim, tmp_path):
+    out = tmp_path / "long.h5"
+    p = subprocess.Popen([tradesim, "run", os.path.join(SOURCE, "scenarios", "bench", "phold-large.yaml"),
+                          "-o", str(out), "--set", "scenario.duration=100000s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 130, stderr
+    assert os.path.exists(out) and not os.path.exists(str(out) + ".partial")
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"] == "interrupted"
+        assert 0 < f.attrs["sim_end_ns"] < 100000 * 10**9
+        assert f["counters/kernel.events"][()] == f.attrs["events"]
+
+
+def test_sweep_runs_the_product_skips_complete_runs_and_reports(tradesim, tmp_path):
+    scenario = tmp_path / "sweep.yaml"
+    scenario.write_text(f"extends: {PORT}\nscenario:\n  duration: 2d\n  replications: 2\n"
+                        "actors:\n  port:\n    warmup: 2h\n    record_ships: false\n"
+                        "timeline: []\nsweep:\n  actors.port.berths: [3, 4]\n")
+    out = tmp_path / "out"
+    r = run([tradesim, "sweep", str(scenario), "-j", "2", "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    manifest = (out / "manifest.csv").read_text().splitlines()
+    assert manifest[0] == "index,actors.port.berths,replication,seed,status,file"
+    assert len(manifest) == 5
+    rows = [line.split(",") for line in manifest[1:]]
+    assert [row[1] for row in rows] == ["3", "3", "4", "4"]
+    assert rows[0][3] == rows[2][3] and rows[0][3] != rows[1][3]  # seeds by replication
+    assert all(row[4] == "complete" for row in rows)
+    for i in range(4):
+        with h5py.File(out / str(i) / "run.h5", "r") as f:
+            assert f.attrs["replication"] == int(rows[i][2])
+            assert f.attrs["seed"] == int(rows[i][3])
+    again = run([tradesim, "sweep", str(scenario), "-o", str(out)])
+    assert again.returncode == 0 and "(4 already were)" in again.stdout
+    single = run([tradesim, "sweep", str(scenario), "-o", str(tmp_path / "one"), "--run-index", "3", "-q"])
+    assert single.returncode == 0 and os.path.exists(tmp_path / "one" / "3" / "run.h5")
+    assert run([tradesim, "sweep", str(scenario), "-o", str(out), "--run-index", "9"]).returncode == 2
+    report = run([tradesim, "report", str(out)])
+    assert report.returncode == 0, report.stderr
+    assert os.path.exists(out / "report" / "sweep-port.mean_wait-vs-actors.port.berths.png")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: os.path.relpath(p, SOURCE))
+def test_every_shipped_scenario_validates_and_runs_shortened(tradesim, tmp_path, scenario):
+    assert open(scenario, encoding="utf-8").readline().startswith("#"), "starts with a comment saying what it teaches"
+    v = run([tradesim, "validate", scenario])
+    assert v.returncode == 0, v.stderr
+    out = tmp_path / "short.h5"
+    r = run([tradesim, "run", scenario, "-o", str(out), "-q", "--max-events", "200000"])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"] in ("complete", "event-limit")
+        assert f.attrs["events"] > 0
+
+
+def test_scenario_reference_is_generated_from_the_declarations(tradesim):
+    r = run([tradesim, "list", "--markdown"])
+    assert r.returncode == 0
+    with open(os.path.join(SOURCE, "docs", "scenario-reference.md"), encoding="utf-8") as f:
+        assert f.read() == r.stdout, "docs/scenario-reference.md is stale: regenerate it with " \
+                                     "`tradesim list --markdown > docs/scenario-reference.md`"
+
+
+def test_output_format_documents_every_dataset_of_a_real_run(port_run):
+    doc = open(os.path.join(SOURCE, "docs", "output-format.md"), encoding="utf-8").read()
+    documented = set(re.findall(r"`(/[^`\s]+)`", doc))
+    missing = []
+    with h5py.File(port_run, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and "/" + name not in documented:
+                missing.append("/" + name)
+        f.visititems(visit)
+        for attr in f.attrs:
+            if f"`{attr}`" not in doc:
+                missing.append(f"root attribute {attr}")
+    assert not missing, f"not in docs/output-format.md: {missing}"
