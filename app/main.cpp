@@ -1,7 +1,7 @@
 // The tradesim command: run | validate | sweep | report | compare | list, built on CLI11.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -42,7 +42,8 @@ std::string analysis_dir() {
 int analysis(std::vector<std::string> args) {
   const std::string dir = analysis_dir();
   if (!fs::exists(fs::path(dir) / "tradesim_analysis")) {
-    fmt::print(stderr, "tradesim: the analysis package is not at {} (set TRADESIM_ANALYSIS_DIR)\n", dir);
+    fmt::print(stderr, "tradesim: the analysis package is not at {} (set TRADESIM_ANALYSIS_DIR)\n",
+               dir);
     return app::kRunError;
   }
   const char* old = std::getenv("PYTHONPATH");
@@ -68,7 +69,8 @@ void print_list(const sim::Registry& registry, bool markdown) {
         "durations `250ms`, `1.5h`, `3d`, `2w`; sizes `512 B`, `64 kB`, `1 MB`; rates `30/h`, "
         "`0.5/s`; money `1200 USD`; `20 TEU`; percentages `5%`.\n\n"
         "## Models\n\n| model | section | what |\n|---|---|---|\n");
-    for (const auto& m : registry.models()) fmt::print("| {} | `{}` | {} |\n", m.name, m.section, m.description);
+    for (const auto& m : registry.models())
+      fmt::print("| {} | `{}` | {} |\n", m.name, m.section, m.description);
     fmt::print("\n## Timeline actions\n\n| `do:` | needs `target` | what |\n|---|---|---|\n");
     for (const auto& a : registry.actions()) {
       fmt::print("| `{}` | {} | {} |\n", a.name, a.needs_target ? "yes" : "no", a.description);
@@ -77,12 +79,14 @@ void print_list(const sim::Registry& registry, bool markdown) {
     return;
   }
   fmt::print("Models (built when their section is present):\n");
-  for (const auto& m : registry.models()) fmt::print("  {:<14} {:<14} {}\n", m.name, m.section, m.description);
+  for (const auto& m : registry.models())
+    fmt::print("  {:<14} {:<14} {}\n", m.name, m.section, m.description);
   fmt::print("\nTimeline actions (timeline: - at: ..., do: ACTION, ...):\n");
   for (const auto& a : registry.actions()) {
     std::string params;
     for (const auto& p : a.params) params += " " + p.key;
-    fmt::print("  {:<14} {}{}\n", a.name, a.description, params.empty() ? "" : "  [keys:" + params + "]");
+    fmt::print("  {:<14} {}{}\n", a.name, a.description,
+               params.empty() ? "" : "  [keys:" + params + "]");
   }
   fmt::print("\nSections: ");
   for (const auto& f : registry.schema().fields) fmt::print("{} ", f.key);
@@ -92,7 +96,8 @@ void print_list(const sim::Registry& registry, bool markdown) {
     fmt::print("\nShipped scenarios ({}):\n", shipped.string());
     std::vector<std::string> files;
     for (const auto& e : fs::recursive_directory_iterator(shipped)) {
-      if (e.path().extension() == ".yaml") files.push_back(fs::relative(e.path(), shipped).string());
+      if (e.path().extension() == ".yaml")
+        files.push_back(fs::relative(e.path(), shipped).string());
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) fmt::print("  {}\n", f);
@@ -105,49 +110,73 @@ int main(int argc, char** argv) {
   const sim::Registry registry = app::make_registry();
   CLI::App cli{"tradesim: a discrete-event simulator of cross-border trade networks"};
   cli.require_subcommand(1);
-  cli.set_version_flag("--version", fmt::format("tradesim {} (git {})", sim::version(), sim::git_commit()));
+  cli.set_version_flag("--version",
+                       fmt::format("tradesim {} (git {})", sim::version(), sim::git_commit()));
 
   app::RunOptions run_options;
   uint64_t seed = 0;
   bool with_report = false;
   auto* run = cli.add_subcommand("run", "run a scenario and write its HDF5 file");
-  run->add_option("scenario", run_options.scenario_file, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  run->add_option("scenario", run_options.scenario_file, "scenario file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   run->add_option("-o,--output", run_options.output, "run file (default: <scenario name>.h5)");
   auto* seed_option = run->add_option("--seed", seed, "override scenario.seed");
   run->add_option("--set", run_options.overrides, "override a value: key.path=value (repeatable)");
-  run->add_flag("--report", with_report, "then write the plots and index.html next to the run file");
+  run->add_flag("--report", with_report,
+                "then write the plots and index.html next to the run file");
   run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary");
   run->add_option("--max-events", run_options.max_events,
                   "stop after this many events (a shortened run; status event-limit)");
 
   app::RunOptions validate_options;
   auto* validate = cli.add_subcommand("validate", "check a scenario without running it");
-  validate->add_option("scenario", validate_options.scenario_file, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  validate->add_option("scenario", validate_options.scenario_file, "scenario file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   validate->add_option("--set", validate_options.overrides, "override a value: key.path=value");
   validate->add_flag("-q,--quiet", validate_options.quiet, "print only errors");
 
   app::SweepOptions sweep_options;
-  auto* sweep = cli.add_subcommand("sweep", "run every combination of the scenario's sweep: section");
-  sweep->add_option("scenario", sweep_options.base.scenario_file, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
-  sweep->add_option("-o,--output", sweep_options.directory, "directory for <index>/run.h5 and manifest.csv")->required();
-  sweep->add_option("-j,--jobs", sweep_options.jobs, "runs in parallel")->check(CLI::PositiveNumber);
-  sweep->add_option("--run-index", sweep_options.run_index, "run only this one (for cluster job arrays)")->check(CLI::NonNegativeNumber);
-  sweep->add_option("--set", sweep_options.base.overrides, "override a value in every run: key.path=value");
+  auto* sweep =
+      cli.add_subcommand("sweep", "run every combination of the scenario's sweep: section");
+  sweep->add_option("scenario", sweep_options.base.scenario_file, "scenario file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sweep
+      ->add_option("-o,--output", sweep_options.directory,
+                   "directory for <index>/run.h5 and manifest.csv")
+      ->required();
+  sweep->add_option("-j,--jobs", sweep_options.jobs, "runs in parallel")
+      ->check(CLI::PositiveNumber);
+  sweep
+      ->add_option("--run-index", sweep_options.run_index,
+                   "run only this one (for cluster job arrays)")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_option("--set", sweep_options.base.overrides,
+                    "override a value in every run: key.path=value");
   sweep->add_flag("-q,--quiet", sweep_options.base.quiet, "no progress");
 
   std::string report_file, report_dir;
-  auto* report = cli.add_subcommand("report", "plots (PNG) and an index.html for a run file or a sweep directory");
-  report->add_option("run", report_file, "run file (.h5) or sweep directory")->required()->check(CLI::ExistingPath);
+  auto* report = cli.add_subcommand(
+      "report", "plots (PNG) and an index.html for a run file or a sweep directory");
+  report->add_option("run", report_file, "run file (.h5) or sweep directory")
+      ->required()
+      ->check(CLI::ExistingPath);
   report->add_option("-o,--output", report_dir, "output directory (default: next to the input)");
 
   std::vector<std::string> compare_files;
   std::string compare_dir = "compare";
   auto* compare = cli.add_subcommand("compare", "overlay the time series of several runs");
-  compare->add_option("runs", compare_files, "run files (.h5)")->required()->expected(2, -1)->check(CLI::ExistingFile);
+  compare->add_option("runs", compare_files, "run files (.h5)")
+      ->required()
+      ->expected(2, -1)
+      ->check(CLI::ExistingFile);
   compare->add_option("-o,--output", compare_dir, "output directory")->capture_default_str();
 
   bool markdown = false;
-  auto* list = cli.add_subcommand("list", "models, timeline actions, sections and shipped scenarios");
+  auto* list =
+      cli.add_subcommand("list", "models, timeline actions, sections and shipped scenarios");
   list->add_flag("--markdown", markdown, "the full scenario reference in Markdown");
 
   try {
@@ -164,9 +193,13 @@ int main(int argc, char** argv) {
     std::string output = run_options.output;
     if (output.empty()) {
       sim::Diagnostics ignored;
-      output = sim::load_scenario(registry, run_options.scenario_file, run_options.overrides, ignored)->name() + ".h5";
+      output =
+          sim::load_scenario(registry, run_options.scenario_file, run_options.overrides, ignored)
+              ->name() +
+          ".h5";
     }
-    const fs::path dir = fs::path(output).parent_path() / (fs::path(output).stem().string() + "-report");
+    const fs::path dir =
+        fs::path(output).parent_path() / (fs::path(output).stem().string() + "-report");
     return analysis({"report", output, "-o", dir.string()});
   }
   if (*validate) return app::validate_scenario(registry, validate_options);

@@ -1,7 +1,7 @@
 // mmc-port: runs the M/M/c port (ships, berths) on the kernel, prints the measured figures next to
 // Erlang C theory, and writes the run to an HDF5 file. The kernel's end-to-end demonstration.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <exception>
 
@@ -23,11 +23,14 @@ int main(int argc, char** argv) {
   std::string warmup = "100h", horizon = "10100h", sample = "1h", output = "port.h5";
 
   CLI::App app{"M/M/c port: Poisson ship arrivals, c berths, exponential service"};
-  app.add_option("--arrivals", p.arrivals_per_hour, "ship arrivals per hour (lambda)")->capture_default_str();
-  app.add_option("--service-rate", p.services_per_hour, "ships served per hour per berth (mu)")->capture_default_str();
+  app.add_option("--arrivals", p.arrivals_per_hour, "ship arrivals per hour (lambda)")
+      ->capture_default_str();
+  app.add_option("--service-rate", p.services_per_hour, "ships served per hour per berth (mu)")
+      ->capture_default_str();
   app.add_option("--berths", p.berths, "berths (c)")->capture_default_str();
   app.add_option("--warmup", warmup, "warm-up before statistics start")->capture_default_str();
-  app.add_option("--horizon", horizon, "simulated time, including the warm-up")->capture_default_str();
+  app.add_option("--horizon", horizon, "simulated time, including the warm-up")
+      ->capture_default_str();
   app.add_option("--sample-every", sample, "queue-length sampling period")->capture_default_str();
   app.add_option("--seed", p.seed, "run seed")->capture_default_str();
   app.add_option("-o,--output", output, "HDF5 run file")->capture_default_str();
@@ -42,7 +45,8 @@ int main(int argc, char** argv) {
     p.horizon = sim::Duration::parse(horizon);
     p.sample_every = sim::Duration::parse(sample);
     if (p.arrivals_per_hour >= p.berths * p.services_per_hour) {
-      throw std::invalid_argument("unstable queue: --arrivals must be below --berths x --service-rate");
+      throw std::invalid_argument(
+          "unstable queue: --arrivals must be below --berths x --service-rate");
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "mmc-port: {}\n", e.what());
@@ -74,7 +78,8 @@ int main(int argc, char** argv) {
                (p.horizon - p.warmup).to_string(), p.warmup.to_string());
     fmt::print("{:<28}{:>12}{:>12}\n", "", "simulated", "theory");
     fmt::print("{:<28}{:>12.4f}{:>12.4f}\n", "P(wait)", r.p_wait, t.p_wait);
-    fmt::print("{:<28}{:>12.3f}{:>12.3f}\n", "mean wait Wq (min)", r.mean_wait_hours * 60, t.wq * 60);
+    fmt::print("{:<28}{:>12.3f}{:>12.3f}\n", "mean wait Wq (min)", r.mean_wait_hours * 60,
+               t.wq * 60);
     fmt::print("{:<28}{:>12.3f}{:>12.3f}\n", "ships in port L", r.mean_in_system, t.l);
     fmt::print("{:<28}{:>12.3f}{:>12.3f}\n", "ships waiting Lq", r.mean_in_queue, t.lq);
     fmt::print("{:<28}{:>12.4f}{:>12.4f}\n", "berth utilisation", r.utilisation,

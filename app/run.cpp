@@ -77,14 +77,16 @@ class ProgressReporter {
     const double events_per_second = p.wall_seconds > 0 ? p.events / p.wall_seconds : 0;
     const double sim_per_wall = p.wall_seconds > 0 ? p.now.seconds() / p.wall_seconds : 0;
     const double eta = fraction > 0 ? p.wall_seconds * (1 - fraction) / fraction : NAN;
-    const std::string figures = fmt::format(
-        "{} of {}  {} events/s  {} sim-s/wall-s  ETA {}", sim::Duration::from_ns(p.now.ns()).to_string(),
-        sim::Duration::from_ns(p.until.ns()).to_string(), rate_text(events_per_second),
-        rate_text(sim_per_wall), clock_text(eta));
+    const std::string figures =
+        fmt::format("{} of {}  {} events/s  {} sim-s/wall-s  ETA {}",
+                    sim::Duration::from_ns(p.now.ns()).to_string(),
+                    sim::Duration::from_ns(p.until.ns()).to_string(), rate_text(events_per_second),
+                    rate_text(sim_per_wall), clock_text(eta));
     if (tty_) {
       constexpr int kWidth = 30;
       const int filled = static_cast<int>(fraction * kWidth);
-      fmt::print(stderr, "\r[{}{}] {:3.0f}%  {}\033[K", std::string(static_cast<size_t>(filled), '#'),
+      fmt::print(stderr, "\r[{}{}] {:3.0f}%  {}\033[K",
+                 std::string(static_cast<size_t>(filled), '#'),
                  std::string(static_cast<size_t>(kWidth - filled), '.'), fraction * 100, figures);
       drawn_ = true;
     } else {
@@ -102,7 +104,8 @@ class ProgressReporter {
 
 std::optional<sim::Scenario> load(const sim::Registry& registry, const RunOptions& options) {
   sim::Diagnostics diagnostics;
-  auto scenario = sim::load_scenario(registry, options.scenario_file, options.overrides, diagnostics);
+  auto scenario =
+      sim::load_scenario(registry, options.scenario_file, options.overrides, diagnostics);
   if (!scenario) {
     fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n",
                diagnostics.to_string(), options.scenario_file, diagnostics.size(),
@@ -161,7 +164,8 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
     writer->set_attribute("seed", static_cast<int64_t>(scenario->seed()));
     writer->set_attribute("replication", static_cast<int64_t>(options.replication));
     writer->set_attribute("created_utc", utc_now());
-    writer->write_text("/scenario", scenario->yaml(), "the resolved scenario (after extends, --set and defaults)");
+    writer->write_text("/scenario", scenario->yaml(),
+                       "the resolved scenario (after extends, --set and defaults)");
   } catch (const std::exception& e) {
     fmt::print(stderr, "tradesim: cannot write {}: {}\n", output, e.what());
     return kOutputError;
@@ -180,7 +184,8 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
   g_running_engine.store(&engine);
   try {
     if (g_interrupted.load()) engine.request_stop();
-    reason = engine.run({.until = sim::SimTime::zero() + scenario->length(), .max_events = options.max_events});
+    reason = engine.run(
+        {.until = sim::SimTime::zero() + scenario->length(), .max_events = options.max_events});
   } catch (const std::exception& e) {
     g_running_engine.store(nullptr);
     progress.done();
@@ -189,7 +194,8 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
   }
   g_running_engine.store(nullptr);
   progress.done();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const bool interrupted = reason == sim::StopReason::kStopRequested;
   try {
     world.finish();
@@ -199,20 +205,21 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
     writer->set_attribute("wall_seconds", wall);
     writer->set_attribute("events", static_cast<int64_t>(engine.stats().events));
     // "event-limit": stopped early on purpose by --max-events, a valid but shortened run.
-    writer->finish(engine.metrics(), interrupted                                 ? "interrupted"
+    writer->finish(engine.metrics(), interrupted                              ? "interrupted"
                                      : reason == sim::StopReason::kEventLimit ? "event-limit"
-                                                                               : "complete");
+                                                                              : "complete");
   } catch (const std::exception& e) {
     fmt::print(stderr, "tradesim: cannot write {}: {}\n", output, e.what());
     return kOutputError;
   }
   if (options.print_summary && !options.quiet) {
-    fmt::print("{}: {} of simulated time, {} events in {:.2f} s ({} events/s){}\n", scenario->name(),
-               engine.now().to_string(), engine.stats().events, wall,
+    fmt::print("{}: {} of simulated time, {} events in {:.2f} s ({} events/s){}\n",
+               scenario->name(), engine.now().to_string(), engine.stats().events, wall,
                rate_text(wall > 0 ? engine.stats().events / wall : 0),
                interrupted ? ", INTERRUPTED" : "");
     for (const auto& [name, value] : engine.metrics().summary()) {
-      fmt::print("  {:<28} {:>14.6g} {}\n", name, value.value, value.info.units == "1" ? "" : value.info.units);
+      fmt::print("  {:<28} {:>14.6g} {}\n", name, value.value,
+                 value.info.units == "1" ? "" : value.info.units);
     }
     fmt::print("written to {}\n", output);
   }
@@ -250,7 +257,8 @@ int run_sweep(const sim::Registry& registry, const SweepOptions& options) {
   };
   if (options.run_index >= 0) {
     if (static_cast<size_t>(options.run_index) >= runs.size()) {
-      fmt::print(stderr, "tradesim: --run-index {} is out of range: the sweep has {} runs (0 to {})\n",
+      fmt::print(stderr,
+                 "tradesim: --run-index {} is out of range: the sweep has {} runs (0 to {})\n",
                  options.run_index, runs.size(), runs.size() - 1);
       return kUsage;
     }
@@ -278,19 +286,24 @@ int run_sweep(const sim::Registry& registry, const SweepOptions& options) {
     const size_t index = running.at(pid);
     running.erase(pid);
     const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    status[index] = code == kDone ? "complete" : code == kInterrupted ? "interrupted" : "failed (exit " + std::to_string(code) + ")";
-    if (!options.base.quiet) fmt::print(stderr, "sweep: run {} of {}: {}\n", index + 1, runs.size(), status[index]);
+    status[index] = code == kDone          ? "complete"
+                    : code == kInterrupted ? "interrupted"
+                                           : "failed (exit " + std::to_string(code) + ")";
+    if (!options.base.quiet)
+      fmt::print(stderr, "sweep: run {} of {}: {}\n", index + 1, runs.size(), status[index]);
   };
   while (next < runs.size() || !running.empty()) {
-    while (next < runs.size() && static_cast<int>(running.size()) < options.jobs && !g_interrupted.load()) {
+    while (next < runs.size() && static_cast<int>(running.size()) < options.jobs &&
+           !g_interrupted.load()) {
       const size_t index = next++;
       if (run_file_status(run_path(index)) == "complete") {
         status[index] = "complete";
         ++skipped;
         continue;
       }
-      std::vector<std::string> args{options.self_executable, "sweep", options.base.scenario_file,
-                                    "-o", options.directory, "--run-index", std::to_string(index), "--quiet"};
+      std::vector<std::string> args{
+          options.self_executable, "sweep",       options.base.scenario_file, "-o",
+          options.directory,       "--run-index", std::to_string(index),      "--quiet"};
       for (const std::string& o : options.base.overrides) {
         args.push_back("--set");
         args.push_back(o);
@@ -299,7 +312,8 @@ int run_sweep(const sim::Registry& registry, const SweepOptions& options) {
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
       pid_t pid = 0;
-      if (posix_spawn(&pid, options.self_executable.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+      if (posix_spawn(&pid, options.self_executable.c_str(), nullptr, nullptr, argv.data(),
+                      environ) != 0) {
         status[index] = "failed (cannot start)";
         continue;
       }
@@ -338,8 +352,8 @@ int run_sweep(const sim::Registry& registry, const SweepOptions& options) {
   size_t complete = 0;
   for (const std::string& s : status) complete += s == "complete";
   if (!options.base.quiet) {
-    fmt::print("sweep: {} runs, {} complete ({} already were), manifest {}\n", runs.size(), complete,
-               skipped, manifest);
+    fmt::print("sweep: {} runs, {} complete ({} already were), manifest {}\n", runs.size(),
+               complete, skipped, manifest);
   }
   if (g_interrupted.load()) return kInterrupted;
   return complete == runs.size() ? kDone : kRunError;

@@ -11,12 +11,14 @@
 
 namespace {
 
-using tradesim::sim::EventQueue;
 using tradesim::sim::Event;
 using tradesim::sim::EventKind;
+using tradesim::sim::EventQueue;
 using tradesim::sim::Rng;
 
-int64_t increment(Rng& rng) { return 100'000'000 + static_cast<int64_t>(rng.exponential(9e8)); }
+int64_t increment(Rng& rng) {
+  return 100'000'000 + static_cast<int64_t>(rng.exponential(9e8));
+}
 
 Event entry(int64_t t, uint64_t seq) {
   return Event{t, seq, static_cast<uint32_t>(seq & 1023), 0, EventKind::kEmptyMessage};

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   {
     Engine engine(1);
     for (uint32_t s = 0; s < sites; ++s) engine.network().add_site("site" + std::to_string(s));
-    for (uint32_t s = 0; s + 1 < sites; ++s) engine.network().add_link(s, s + 1, {.latency = Duration::from_ns(units::kMillisecond)});
+    for (uint32_t s = 0; s + 1 < sites; ++s)
+      engine.network().add_link(s, s + 1, {.latency = Duration::from_ns(units::kMillisecond)});
     for (uint32_t id = 0; id < nodes; ++id) engine.emplace_node<Idle>(id, id % sites);
     engine.run({.until = SimTime::zero() + Duration::from_ns(units::kSecond)});
     const long after = resident_bytes();

@@ -13,10 +13,12 @@ int main(int argc, char** argv) {
   CLI::App app{"PHOLD benchmark on the tradesim kernel"};
   app.add_option("--lps", p.lps, "number of logical processes")->capture_default_str();
   app.add_option("--start-events", p.start_events, "initial events per LP")->capture_default_str();
-  app.add_option("--remote", p.remote, "probability that the next event goes to a uniformly chosen LP")
+  app.add_option("--remote", p.remote,
+                 "probability that the next event goes to a uniformly chosen LP")
       ->capture_default_str();
   app.add_option("--mean", p.mean, "mean total increment, seconds")->capture_default_str();
-  app.add_option("--lookahead", p.lookahead, "minimum increment, seconds (increment = lookahead + Exp(mean - lookahead))")
+  app.add_option("--lookahead", p.lookahead,
+                 "minimum increment, seconds (increment = lookahead + Exp(mean - lookahead))")
       ->capture_default_str();
   app.add_option("--end", p.end, "end of simulated time, seconds")->capture_default_str();
   app.add_option("--seed", p.seed, "run seed")->capture_default_str();
@@ -33,11 +35,12 @@ int main(int argc, char** argv) {
     std::printf("phold lps=%u start_events=%u remote=%g mean=%g lookahead=%g end=%g seed=%llu\n",
                 p.lps, p.start_events, p.remote, p.mean, p.lookahead, p.end,
                 static_cast<unsigned long long>(p.seed));
-    std::printf("events_processed %llu\nwall_seconds %.4f\nevents_per_second %.0f\n"
-                "peak_rss_mb %.1f\nchecksum %016llx\n",
-                static_cast<unsigned long long>(r.events), r.wall_seconds,
-                static_cast<double>(r.events) / r.wall_seconds, usage.ru_maxrss / 1024.0,
-                static_cast<unsigned long long>(r.checksum));
+    std::printf(
+        "events_processed %llu\nwall_seconds %.4f\nevents_per_second %.0f\n"
+        "peak_rss_mb %.1f\nchecksum %016llx\n",
+        static_cast<unsigned long long>(r.events), r.wall_seconds,
+        static_cast<double>(r.events) / r.wall_seconds, usage.ru_maxrss / 1024.0,
+        static_cast<unsigned long long>(r.checksum));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "phold: %s\n", e.what());
     return 2;

@@ -54,7 +54,8 @@ ConfigNode& ConfigNode::set(std::string_view key, ConfigNode value) {
   return map.back().second;
 }
 bool ConfigNode::erase(std::string_view key) {
-  const auto it = std::find_if(map.begin(), map.end(), [&](const auto& kv) { return kv.first == key; });
+  const auto it =
+      std::find_if(map.begin(), map.end(), [&](const auto& kv) { return kv.first == key; });
   if (it == map.end()) return false;
   map.erase(it);
   return true;
@@ -116,7 +117,8 @@ ConfigNode convert(const YAML::Node& y, const std::string& file, const std::stri
       n.kind = ConfigNode::Kind::kList;
       size_t i = 0;
       for (const YAML::Node& item : y) {
-        n.list.push_back(convert(item, file, path + (path.empty() ? "" : ".") + std::to_string(i++), diagnostics));
+        n.list.push_back(convert(item, file, path + (path.empty() ? "" : ".") + std::to_string(i++),
+                                 diagnostics));
       }
       break;
     }
@@ -130,8 +132,9 @@ ConfigNode convert(const YAML::Node& y, const std::string& file, const std::stri
         const std::string key = it->first.Scalar();
         const std::string child_path = path.empty() ? key : path + "." + key;
         if (const ConfigNode* first = n.find(key)) {
-          diagnostics.add(mark_of(it->first.Mark(), file), child_path,
-                          "duplicate key (first given at line " + std::to_string(first->key_mark.line) + ")");
+          diagnostics.add(
+              mark_of(it->first.Mark(), file), child_path,
+              "duplicate key (first given at line " + std::to_string(first->key_mark.line) + ")");
           continue;
         }
         ConfigNode child = convert(it->second, file, child_path, diagnostics);
@@ -253,7 +256,8 @@ void apply_override(ConfigNode& root, std::string_view assignment, Diagnostics& 
   std::string walked;
   while (true) {
     const size_t dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     const bool last = dot == std::string::npos;
     walked += (walked.empty() ? "" : ".") + part;
     if (part.empty()) {
@@ -268,8 +272,9 @@ void apply_override(ConfigNode& root, std::string_view assignment, Diagnostics& 
         index = index * 10 + static_cast<size_t>(c - '0');
       }
       if (!numeric || index >= node->list.size()) {
-        diagnostics.add(mark, walked, "no item " + part + " in this list of " +
-                                          std::to_string(node->list.size()));
+        diagnostics.add(
+            mark, walked,
+            "no item " + part + " in this list of " + std::to_string(node->list.size()));
         return;
       }
       if (last) {

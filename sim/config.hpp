@@ -21,7 +21,7 @@ struct ConfigNode {
   enum class Kind { kNull, kScalar, kList, kMap };
   Kind kind = Kind::kNull;
   std::string scalar;
-  bool quoted = false;  // a quoted scalar is always text
+  bool quoted = false;                                  // a quoted scalar is always text
   std::vector<std::pair<std::string, ConfigNode>> map;  // in file order
   std::vector<ConfigNode> list;
   Mark mark;      // of the value

@@ -110,11 +110,15 @@ StopReason Engine::run(RunLimits limits) {
     ++stats_.events;
     if (timer_next) {
       const TimerQueue::Due due = timers_.take_top();
-      if (fingerprint_on_) fingerprint_ = mix64(fingerprint_ ^ mix64(due.time ^ mix64(due.key ^ (uint64_t{due.node} << 8) ^ 0xF)));
+      if (fingerprint_on_)
+        fingerprint_ = mix64(fingerprint_ ^
+                             mix64(due.time ^ mix64(due.key ^ (uint64_t{due.node} << 8) ^ 0xF)));
       dispatch_timer(due);
     } else {
       const Event e = queue_.top();
-      if (fingerprint_on_) fingerprint_ = mix64(fingerprint_ ^ mix64(e.time ^ mix64(e.key ^ (uint64_t{e.target} << 8) ^ static_cast<uint64_t>(e.kind))));
+      if (fingerprint_on_)
+        fingerprint_ = mix64(fingerprint_ ^ mix64(e.time ^ mix64(e.key ^ (uint64_t{e.target} << 8) ^
+                                                                 static_cast<uint64_t>(e.kind))));
       top_consumed_ = true;
       dispatch(e);
       if (top_consumed_) {
@@ -131,7 +135,8 @@ StopReason Engine::run(RunLimits limits) {
       }
     }
   }
-  if (reason == StopReason::kTimeLimit || (reason == StopReason::kQueueEmpty && until != INT64_MAX)) {
+  if (reason == StopReason::kTimeLimit ||
+      (reason == StopReason::kQueueEmpty && until != INT64_MAX)) {
     if (until > now_) now_ = until;
   }
   return reason;
@@ -186,7 +191,7 @@ void Engine::dispatch_timer(const TimerQueue::Due& due) {
 void Engine::deliver(NodeId id, const Deferred& d) {
   NodeSlot& s = nodes_[id];
   Context ctx(*this, id);
-  if (d.kind == EventKind::kAction) {  // a timer
+  if (d.kind == EventKind::kAction) {    // a timer
     if (!timers_.live(d.timer)) return;  // cancelled while waiting for the CPU
     timers_.release(d.timer);
     ++stats_.timers_fired;
@@ -357,7 +362,8 @@ void Engine::publish_stats() {
       "messages that arrived at a crashed node");
   put("kernel.timers_set", stats_.timers_set, "1", "timers set");
   put("kernel.timers_fired", stats_.timers_fired, "1", "timers delivered");
-  put("kernel.timers_cancelled", stats_.timers_cancelled, "1", "timers cancelled or lost in a crash");
+  put("kernel.timers_cancelled", stats_.timers_cancelled, "1",
+      "timers cancelled or lost in a crash");
   put("kernel.cpu_deferrals", stats_.cpu_deferrals, "1",
       "messages and timers that waited for a busy node's CPU");
   put("kernel.crashes", stats_.crashes, "1", "node crashes");

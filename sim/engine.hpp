@@ -24,7 +24,7 @@
 namespace tradesim::sim {
 
 struct RunLimits {
-  SimTime until = SimTime::max();  // events at or after `until` are not run
+  SimTime until = SimTime::max();    // events at or after `until` are not run
   uint64_t max_events = UINT64_MAX;  // stop after this many more events
 };
 
@@ -38,7 +38,7 @@ struct Progress {
 };
 
 struct EngineStats {
-  uint64_t events = 0;            // entries taken from the queues and handled
+  uint64_t events = 0;  // entries taken from the queues and handled
   uint64_t messages_sent = 0;
   uint64_t messages_delivered = 0;
   uint64_t dropped_no_route = 0;
@@ -48,7 +48,7 @@ struct EngineStats {
   uint64_t timers_set = 0;
   uint64_t timers_fired = 0;
   uint64_t timers_cancelled = 0;
-  uint64_t cpu_deferrals = 0;     // inputs that waited in a node's CPU queue
+  uint64_t cpu_deferrals = 0;  // inputs that waited in a node's CPU queue
   uint64_t crashes = 0;
   uint64_t restarts = 0;
 };
@@ -86,8 +86,7 @@ class Engine {
   // Async-signal-safe: the current event finishes, then run() returns kStopRequested.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
   // Called from run() at most every `every` of wall-clock time.
-  void set_progress(std::function<void(const Progress&)> callback,
-                    std::chrono::milliseconds every);
+  void set_progress(std::function<void(const Progress&)> callback, std::chrono::milliseconds every);
 
   SimTime now() const { return SimTime::from_ns(now_); }
   const EngineStats& stats() const { return stats_; }
@@ -122,7 +121,7 @@ class Engine {
   friend class Context;
 
   struct Deferred {
-    EventKind kind;      // kEmptyMessage or kMessage, or kAction standing for a timer
+    EventKind kind;  // kEmptyMessage or kMessage, or kAction standing for a timer
     NodeId from;
     uint32_t record;
     uint64_t tag;
@@ -150,7 +149,9 @@ class Engine {
   };
 
   // --- used by Context (hot paths inline) ---
-  int64_t departure_time(const NodeSlot& s) const { return s.busy_until > now_ ? s.busy_until : now_; }
+  int64_t departure_time(const NodeSlot& s) const {
+    return s.busy_until > now_ ? s.busy_until : now_;
+  }
 
   bool send(NodeId from, NodeId to, Message&& msg, const SendOptions& options);
   void broadcast(NodeId from, std::span<const NodeId> to, const Message& msg,
@@ -210,8 +211,12 @@ class Engine {
 };
 
 // --- Context: thin inline forwarding to the engine ---
-inline SimTime Context::now() const { return engine_->now(); }
-inline SiteId Context::site() const { return engine_->nodes_[self_].site; }
+inline SimTime Context::now() const {
+  return engine_->now();
+}
+inline SiteId Context::site() const {
+  return engine_->nodes_[self_].site;
+}
 inline bool Context::send(NodeId to, Message msg, SendOptions options) {
   return engine_->send(self_, to, std::move(msg), options);
 }
@@ -222,8 +227,12 @@ inline void Context::broadcast(std::span<const NodeId> to, const Message& msg,
 inline TimerId Context::set_timer(Duration delay, uint64_t tag) {
   return engine_->set_timer(self_, delay, tag);
 }
-inline bool Context::cancel_timer(TimerId id) { return engine_->cancel_timer(id); }
-inline Rng& Context::rng() { return engine_->nodes_[self_].rng; }
+inline bool Context::cancel_timer(TimerId id) {
+  return engine_->cancel_timer(id);
+}
+inline Rng& Context::rng() {
+  return engine_->nodes_[self_].rng;
+}
 inline Rng Context::stream(std::string_view purpose_name) const {
   return Rng(engine_->seed_, self_, purpose(purpose_name));
 }
@@ -235,7 +244,9 @@ inline Duration Context::busy_for() const {
   const auto& s = engine_->nodes_[self_];
   return Duration::from_ns(s.busy_until > engine_->now_ ? s.busy_until - engine_->now_ : 0);
 }
-inline Metrics& Context::metrics() { return engine_->metrics_; }
+inline Metrics& Context::metrics() {
+  return engine_->metrics_;
+}
 
 inline bool Engine::send(NodeId from, NodeId to, Message&& msg, const SendOptions& options) {
   NodeSlot& s = nodes_[from];
@@ -245,13 +256,20 @@ inline bool Engine::send(NodeId from, NodeId to, Message&& msg, const SendOption
   ++stats_.messages_sent;
   int64_t arrival = departure_time(s) + options.delay.ns();
   if (network_.site_count() != 0) {
-    const Network::Outcome out = network_.transmit(s.site, nodes_[to].site, msg.bytes(),
-                                                        cold_[from].net_rng);
+    const Network::Outcome out =
+        network_.transmit(s.site, nodes_[to].site, msg.bytes(), cold_[from].net_rng);
     switch (out.drop) {
-      case DropReason::kNone: break;
-      case DropReason::kNoRoute: ++stats_.dropped_no_route; return false;
-      case DropReason::kPartition: ++stats_.dropped_partition; return false;
-      default: ++stats_.dropped_loss; return false;
+      case DropReason::kNone:
+        break;
+      case DropReason::kNoRoute:
+        ++stats_.dropped_no_route;
+        return false;
+      case DropReason::kPartition:
+        ++stats_.dropped_partition;
+        return false;
+      default:
+        ++stats_.dropped_loss;
+        return false;
     }
     arrival += out.delay.ns();
   }

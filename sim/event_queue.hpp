@@ -27,7 +27,9 @@ inline constexpr uint64_t kSequenceMask = (uint64_t{1} << kSequenceBits) - 1;
 constexpr uint64_t make_event_key(NodeId sender, uint64_t sequence) {
   return (static_cast<uint64_t>(sender) << kSequenceBits) | (sequence & kSequenceMask);
 }
-constexpr NodeId key_sender(uint64_t key) { return static_cast<NodeId>(key >> kSequenceBits); }
+constexpr NodeId key_sender(uint64_t key) {
+  return static_cast<NodeId>(key >> kSequenceBits);
+}
 
 // What the engine must do when an event comes due. `target` and `payload` are read by kind.
 enum class EventKind : uint8_t {

@@ -13,7 +13,8 @@ bool ends(SimTime at, Duration duration) {
 
 void crash(Engine& engine, std::vector<NodeId> nodes, SimTime at, Duration duration) {
   for (NodeId id : nodes) {
-    if (!engine.has_node(id)) throw std::out_of_range("crash: no node with id " + std::to_string(id));
+    if (!engine.has_node(id))
+      throw std::out_of_range("crash: no node with id " + std::to_string(id));
   }
   engine.schedule(at, [&engine, nodes] {
     for (NodeId id : nodes) engine.crash(id);

@@ -60,7 +60,8 @@ Handle object_plist(hid_t cls) {
 
 void write_string_attribute(hid_t object, std::string_view name, std::string_view value) {
   const std::string n(name);
-  if (H5Aexists(object, n.c_str()) > 0) check(H5Adelete(object, n.c_str()), "replace attribute " + n);
+  if (H5Aexists(object, n.c_str()) > 0)
+    check(H5Adelete(object, n.c_str()), "replace attribute " + n);
   Handle type = string_type();
   Handle space(check(H5Screate(H5S_SCALAR), "create a scalar space"), H5Sclose);
   Handle attr(check(H5Acreate2(object, n.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
@@ -74,7 +75,8 @@ void write_string_attribute(hid_t object, std::string_view name, std::string_vie
 template <class T>
 void write_number_attribute(hid_t object, std::string_view name, hid_t type, T value) {
   const std::string n(name);
-  if (H5Aexists(object, n.c_str()) > 0) check(H5Adelete(object, n.c_str()), "replace attribute " + n);
+  if (H5Aexists(object, n.c_str()) > 0)
+    check(H5Adelete(object, n.c_str()), "replace attribute " + n);
   Handle space(check(H5Screate(H5S_SCALAR), "create a scalar space"), H5Sclose);
   Handle attr(check(H5Acreate2(object, n.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
                     "create attribute " + n),
@@ -87,7 +89,9 @@ void describe(hid_t object, std::string_view units, std::string_view description
   write_string_attribute(object, "description", description);
 }
 
-std::string series_path(const TimeSeries& s) { return "/timeseries/" + s.info().name; }
+std::string series_path(const TimeSeries& s) {
+  return "/timeseries/" + s.info().name;
+}
 std::string table_path(const EventTable& t) {
   return t.info().name.starts_with('/') ? t.info().name : "/events/" + t.info().name;
 }
@@ -166,8 +170,7 @@ void Hdf5Writer::append_series(const TimeSeries& series, std::span<const int64_t
                                std::span<const double> values) {
   const std::string base = series_path(series);
   dataset(base + "/t_ns", H5T_NATIVE_INT64, "ns", "simulated time of each value", true);
-  dataset(base + "/value", H5T_NATIVE_DOUBLE, series.info().units, series.info().description,
-          true);
+  dataset(base + "/value", H5T_NATIVE_DOUBLE, series.info().units, series.info().description, true);
   if (rows_[base + "/t_ns"] == 0) {
     Handle group(check(H5Gopen2(file_, base.c_str(), H5P_DEFAULT), "open " + base), H5Gclose);
     describe(group, series.info().units, series.info().description);
@@ -245,10 +248,10 @@ void Hdf5Writer::finish(Metrics& metrics, std::string_view status) {
          {std::tuple{"/upper_bounds", H5T_NATIVE_DOUBLE, nb,
                      static_cast<const void*>(h->upper_bounds().data()), h->info().units,
                      std::string("upper edge of each bucket but the last")},
-          std::tuple{"/counts", H5T_NATIVE_INT64, nc,
-                     static_cast<const void*>(h->bucket_counts().data()), std::string("1"),
-                     "observations per bucket (last: above every bound) of " +
-                         h->info().description}}) {
+          std::tuple{
+              "/counts", H5T_NATIVE_INT64, nc, static_cast<const void*>(h->bucket_counts().data()),
+              std::string("1"),
+              "observations per bucket (last: above every bound) of " + h->info().description}}) {
       const std::string path = base + leaf;
       Handle space(check(H5Screate_simple(1, &n, nullptr), "create a space"), H5Sclose);
       Handle dcpl = object_plist(H5P_DATASET_CREATE);

@@ -15,8 +15,9 @@ MetricInfo make_info(std::string_view name, std::string_view units, std::string_
 }  // namespace
 
 template <class T>
-T& Metrics::find_or_add(std::map<std::string, std::unique_ptr<T>, std::less<>>& map, std::string_view name,
-               std::string_view units, std::string_view description, bool enabled, bool& added) {
+T& Metrics::find_or_add(std::map<std::string, std::unique_ptr<T>, std::less<>>& map,
+                        std::string_view name, std::string_view units, std::string_view description,
+                        bool enabled, bool& added) {
   auto it = map.find(name);
   added = it == map.end();
   if (!added) {
@@ -119,8 +120,7 @@ Counter& Metrics::counter(std::string_view name, std::string_view units,
   return find_or_add(counters_, name, units, description, enabled_for(name), added);
 }
 
-Gauge& Metrics::gauge(std::string_view name, std::string_view units,
-                      std::string_view description) {
+Gauge& Metrics::gauge(std::string_view name, std::string_view units, std::string_view description) {
   bool added;
   return find_or_add(gauges_, name, units, description, enabled_for(name), added);
 }
@@ -167,7 +167,8 @@ EventTable& Metrics::table(std::string_view name, std::string_view description,
   bool added;
   EventTable& t = find_or_add(tables_, name, "", description, enabled_for(name), added);
   if (added) {
-    if (columns.empty()) throw std::logic_error("table \"" + std::string(name) + "\" has no columns");
+    if (columns.empty())
+      throw std::logic_error("table \"" + std::string(name) + "\" has no columns");
     t.columns_ = std::move(columns);
     t.pending_.resize(t.columns_.size());
     t.sink_ = sink_;

@@ -131,11 +131,10 @@ struct Cell {
   double f = 0;
   std::string_view s;
   template <class T>
-    requires std::is_integral_v<T>
-  Cell(T v) : type(ColumnType::kInt), i(static_cast<int64_t>(v)) {}
+  requires std::is_integral_v<T> Cell(T v) : type(ColumnType::kInt), i(static_cast<int64_t>(v)) {}
   template <class T>
-    requires std::is_floating_point_v<T>
-  Cell(T v) : type(ColumnType::kFloat), f(static_cast<double>(v)) {}
+  requires std::is_floating_point_v<T> Cell(T v)
+      : type(ColumnType::kFloat), f(static_cast<double>(v)) {}
   Cell(SimTime t) : type(ColumnType::kInt), i(t.ns()) {}
   Cell(Duration d) : type(ColumnType::kInt), i(d.ns()) {}
   Cell(std::string_view v) : type(ColumnType::kText), s(v) {}
@@ -202,10 +201,9 @@ class Metrics {
   Counter& counter(std::string_view name, std::string_view units, std::string_view description);
   Gauge& gauge(std::string_view name, std::string_view units, std::string_view description);
   // A gauge whose value is recorded into the time series of the same name at every sample().
-  Gauge& sampled_gauge(std::string_view name, std::string_view units,
-                       std::string_view description);
-  Histogram& histogram(std::string_view name, std::string_view units,
-                       std::string_view description, std::vector<double> upper_bounds);
+  Gauge& sampled_gauge(std::string_view name, std::string_view units, std::string_view description);
+  Histogram& histogram(std::string_view name, std::string_view units, std::string_view description,
+                       std::vector<double> upper_bounds);
   TimeSeries& series(std::string_view name, std::string_view units, std::string_view description);
   // A table under /events/<name>, or at an absolute path when name starts with '/'.
   EventTable& table(std::string_view name, std::string_view description,
@@ -224,19 +222,29 @@ class Metrics {
   void flush();
   void set_sink(MetricSink* sink);
 
-  const std::map<std::string, std::unique_ptr<Counter>, std::less<>>& counters() const { return counters_; }
-  const std::map<std::string, std::unique_ptr<Gauge>, std::less<>>& gauges() const { return gauges_; }
-  const std::map<std::string, std::unique_ptr<Histogram>, std::less<>>& histograms() const { return histograms_; }
-  const std::map<std::string, std::unique_ptr<TimeSeries>, std::less<>>& all_series() const { return series_; }
-  const std::map<std::string, std::unique_ptr<EventTable>, std::less<>>& tables() const { return tables_; }
+  const std::map<std::string, std::unique_ptr<Counter>, std::less<>>& counters() const {
+    return counters_;
+  }
+  const std::map<std::string, std::unique_ptr<Gauge>, std::less<>>& gauges() const {
+    return gauges_;
+  }
+  const std::map<std::string, std::unique_ptr<Histogram>, std::less<>>& histograms() const {
+    return histograms_;
+  }
+  const std::map<std::string, std::unique_ptr<TimeSeries>, std::less<>>& all_series() const {
+    return series_;
+  }
+  const std::map<std::string, std::unique_ptr<EventTable>, std::less<>>& tables() const {
+    return tables_;
+  }
   const std::map<std::string, SummaryValue, std::less<>>& summary() const { return summary_; }
 
  private:
   bool enabled_for(std::string_view name) const;
   template <class T>
   static T& find_or_add(std::map<std::string, std::unique_ptr<T>, std::less<>>& map,
-                        std::string_view name, std::string_view units,
-                        std::string_view description, bool enabled, bool& added);
+                        std::string_view name, std::string_view units, std::string_view description,
+                        bool enabled, bool& added);
 
   MetricSink* sink_;
   std::vector<std::pair<std::string, bool>> enable_rules_;

@@ -88,9 +88,9 @@ const LinkSpec& Network::link(SiteId a, SiteId b) const {
 // Dijkstra by latency from every site; along each shortest path, the bandwidth is the bottleneck,
 // jitter adds up and the delivery probabilities multiply.
 void Network::recompute() const {
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS,
-                                      boost::no_property,
-                                      boost::property<boost::edge_weight_t, int64_t>>;
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
+                            boost::property<boost::edge_weight_t, int64_t>>;
   const size_t n = sites_.size();
   Graph g(n);
   for (const Link& l : links_) boost::add_edge(l.a, l.b, l.spec.latency.ns(), g);
@@ -103,12 +103,11 @@ void Network::recompute() const {
   std::vector<int64_t> dist(n);
   std::vector<Graph::vertex_descriptor> pred(n);
   for (size_t src = 0; src < n; ++src) {
-    boost::dijkstra_shortest_paths(
-        g, src,
-        boost::predecessor_map(pred.data())
-            .distance_map(dist.data())
-            .distance_inf(kUnreachable)
-            .distance_zero(int64_t{0}));
+    boost::dijkstra_shortest_paths(g, src,
+                                   boost::predecessor_map(pred.data())
+                                       .distance_map(dist.data())
+                                       .distance_inf(kUnreachable)
+                                       .distance_zero(int64_t{0}));
     for (size_t dst = 0; dst < n; ++dst) {
       if (dst == src) {
         const LinkSpec& local = sites_[src].local;
@@ -123,7 +122,8 @@ void Network::recompute() const {
       int64_t jitter = 0;
       double delivered = 1.0;
       for (size_t v = dst; v != src; v = pred[v]) {
-        const LinkSpec& spec = links_[find_link(static_cast<SiteId>(pred[v]), static_cast<SiteId>(v))].spec;
+        const LinkSpec& spec =
+            links_[find_link(static_cast<SiteId>(pred[v]), static_cast<SiteId>(v))].spec;
         worst_ns_per_byte = std::max(worst_ns_per_byte, ns_per_byte(spec.bandwidth_bps));
         jitter += spec.jitter.ns();
         delivered *= 1.0 - spec.loss;
@@ -173,7 +173,9 @@ uint32_t Network::partition(const std::vector<std::vector<SiteId>>& groups) {
 void Network::heal(uint32_t partition_id) {
   std::erase_if(partitions_, [&](const Partition& p) { return p.id == partition_id; });
 }
-void Network::heal_all() { partitions_.clear(); }
+void Network::heal_all() {
+  partitions_.clear();
+}
 
 bool Network::partitioned(SiteId a, SiteId b) const {
   for (const Partition& p : partitions_) {
@@ -186,7 +188,8 @@ Network::Outcome Network::transmit(SiteId from, SiteId to, uint32_t bytes, Rng& 
   if (dirty_) recompute();
   const int64_t latency = latency_ns_(from, to);
   if (latency == kUnreachable) return {Duration::zero(), DropReason::kNoRoute};
-  if (!partitions_.empty() && partitioned(from, to)) return {Duration::zero(), DropReason::kPartition};
+  if (!partitions_.empty() && partitioned(from, to))
+    return {Duration::zero(), DropReason::kPartition};
   const double loss = loss_(from, to);
   if (loss > 0 && rng.uniform() < loss) return {Duration::zero(), DropReason::kLoss};
   int64_t delay = latency + static_cast<int64_t>(ns_per_byte_(from, to) * bytes + 0.5);

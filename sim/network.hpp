@@ -18,7 +18,7 @@
 namespace tradesim::sim {
 
 struct LinkSpec {
-  Duration latency = Duration::zero();  // one-way propagation
+  Duration latency = Duration::zero();                             // one-way propagation
   double bandwidth_bps = std::numeric_limits<double>::infinity();  // bits per second
   Duration jitter = Duration::zero();  // each message adds a uniform draw from [0, jitter]
   double loss = 0.0;                   // probability that a message is lost on this link

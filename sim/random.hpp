@@ -1,5 +1,5 @@
-// Random streams: one independent stream per (run seed, node, purpose), derived by a splitting hash.
-// SplitMix64 derives the state; xoshiro256** generates (Blackman and Vigna, "Scrambled linear
+// Random streams: one independent stream per (run seed, node, purpose), derived by a splitting
+// hash. SplitMix64 derives the state; xoshiro256** generates (Blackman and Vigna, "Scrambled linear
 // pseudorandom number generators", 2021). A node's draws never depend on what other nodes draw.
 #pragma once
 

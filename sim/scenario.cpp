@@ -40,23 +40,26 @@ Field timeline_field() {
   f.description =
       "Shocks, faults and fraud at given times: each item says when (`at`), what (`do`), for how "
       "long (`for`, optional: for ever) and to whom (`target`: a node or group name).";
-  f.fields = {Field::scalar("at", FieldType::kDuration, "", "when, from the start of the run").must(),
-              Field::scalar("do", FieldType::kEnum, "", "the action").must(),
-              Field::scalar("for", FieldType::kDuration, "", "how long until it is undone (optional)")
-                  .at_least(0, true),
-              Field::scalar("target", FieldType::kString, "", "a node or group name")};
+  f.fields = {
+      Field::scalar("at", FieldType::kDuration, "", "when, from the start of the run").must(),
+      Field::scalar("do", FieldType::kEnum, "", "the action").must(),
+      Field::scalar("for", FieldType::kDuration, "", "how long until it is undone (optional)")
+          .at_least(0, true),
+      Field::scalar("target", FieldType::kString, "", "a node or group name")};
   f.variant_key = "do";
   f.implicit = false;
   return f;
 }
 
 Field network_field() {
-  Field site = Field::object("sites", "Places that nodes are put at: cities, ports, data centres.", {});
+  Field site =
+      Field::object("sites", "Places that nodes are put at: cities, ports, data centres.", {});
   site.type = FieldType::kList;
   site.fields = {
       Field::scalar("name", FieldType::kString, "", "unique site name (e.g. a UN/LOCODE)").must(),
       Field::scalar("local_latency", FieldType::kDuration, "0s",
-                    "delay between two nodes at this site").at_least(0)};
+                    "delay between two nodes at this site")
+          .at_least(0)};
   Field link = Field::object("links", "Bidirectional links between sites.", {});
   link.type = FieldType::kList;
   link.fields = {
@@ -67,7 +70,8 @@ Field network_field() {
                     "bytes per second; 0 = unlimited (e.g. 12.5 MB = 100 Mbit/s)")
           .at_least(0),
       Field::scalar("jitter", FieldType::kDuration, "0s",
-                    "each message adds a uniform delay in [0, jitter]").at_least(0),
+                    "each message adds a uniform delay in [0, jitter]")
+          .at_least(0),
       Field::scalar("loss", FieldType::kPercent, "0%", "probability that a message is lost")
           .at_least(0)
           .at_most(1)};
@@ -82,8 +86,8 @@ LinkSpec link_spec(const ConfigNode& item) {
   auto get = [&](const char* key) { return item.find(key)->scalar; };
   spec.latency = Duration::parse(get("latency"));
   const double bytes_per_second = parse_size(get("bandwidth"));
-  spec.bandwidth_bps = bytes_per_second > 0 ? 8 * bytes_per_second
-                                            : std::numeric_limits<double>::infinity();
+  spec.bandwidth_bps =
+      bytes_per_second > 0 ? 8 * bytes_per_second : std::numeric_limits<double>::infinity();
   spec.jitter = Duration::parse(get("jitter"));
   spec.loss = parse_percent(get("loss"));
   return spec;
@@ -91,40 +95,50 @@ LinkSpec link_spec(const ConfigNode& item) {
 
 void add_kernel_actions(Registry& r) {
   r.add_action(ActionSpec{
-      "crash", "Crash a node or every node of a group; with `for`, restart them after.", {}, true,
+      "crash",
+      "Crash a node or every node of a group; with `for`, restart them after.",
+      {},
+      true,
       [](World& w, const TimelineEntry& e) {
         const auto nodes = w.resolve(e.target, e.node->find("target")->mark, e.path + ".target");
         if (!nodes.empty()) {
           faults::crash(w.engine(), nodes, e.at, e.duration.value_or(Duration::max()));
         }
       }});
-  r.add_action(ActionSpec{
-      "restart", "Restart a crashed node or group (calls its on_start again).", {}, true,
-      [](World& w, const TimelineEntry& e) {
-        const auto nodes = w.resolve(e.target, e.node->find("target")->mark, e.path + ".target");
-        Engine& engine = w.engine();
-        engine.schedule(e.at, [&engine, nodes] {
-          for (NodeId id : nodes) engine.restart(id);
-        });
-      }});
+  r.add_action(ActionSpec{"restart",
+                          "Restart a crashed node or group (calls its on_start again).",
+                          {},
+                          true,
+                          [](World& w, const TimelineEntry& e) {
+                            const auto nodes = w.resolve(e.target, e.node->find("target")->mark,
+                                                         e.path + ".target");
+                            Engine& engine = w.engine();
+                            engine.schedule(e.at, [&engine, nodes] {
+                              for (NodeId id : nodes) engine.restart(id);
+                            });
+                          }});
   Field sites;
   sites.key = "sites";
   sites.type = FieldType::kList;
   sites.item_type = FieldType::kString;
   sites.required = true;
   sites.description = "the sites cut off from all others";
-  r.add_action(ActionSpec{
-      "partition", "Cut the listed sites off from all other sites; with `for`, heal after.",
-      {sites}, false, [](World& w, const TimelineEntry& e) {
-        std::vector<SiteId> group;
-        const ConfigNode& list = *e.node->find("sites");
-        for (size_t i = 0; i < list.list.size(); ++i) {
-          if (auto s = w.site(list.list[i].scalar, list.list[i].mark, e.path + ".sites." + std::to_string(i))) {
-            group.push_back(*s);
-          }
-        }
-        faults::partition(w.engine(), {group}, e.at, e.duration.value_or(Duration::max()));
-      }});
+  r.add_action(ActionSpec{"partition",
+                          "Cut the listed sites off from all other sites; with `for`, heal after.",
+                          {sites},
+                          false,
+                          [](World& w, const TimelineEntry& e) {
+                            std::vector<SiteId> group;
+                            const ConfigNode& list = *e.node->find("sites");
+                            for (size_t i = 0; i < list.list.size(); ++i) {
+                              if (auto s = w.site(list.list[i].scalar, list.list[i].mark,
+                                                  e.path + ".sites." + std::to_string(i))) {
+                                group.push_back(*s);
+                              }
+                            }
+                            faults::partition(w.engine(), {group}, e.at,
+                                              e.duration.value_or(Duration::max()));
+                          }});
   std::vector<Field> degrade = network_field().fields[1].fields;
   r.add_action(ActionSpec{
       "degrade_link",
@@ -152,10 +166,15 @@ Registry::Registry() {
   schema_.fields = {
       Field::object(
           "scenario", "What the experiment is, how long it runs and with which seed.",
-          {Field::scalar("name", FieldType::kString, "", "short name, used in plots and file names").must(),
-           Field::scalar("description", FieldType::kString, "\"\"", "what the scenario teaches or tests"),
-           Field::scalar("duration", FieldType::kDuration, "", "simulated time to run").must().at_least(0, true),
-           Field::scalar("seed", FieldType::kInt, "1", "base seed of every random stream").at_least(0),
+          {Field::scalar("name", FieldType::kString, "", "short name, used in plots and file names")
+               .must(),
+           Field::scalar("description", FieldType::kString, "\"\"",
+                         "what the scenario teaches or tests"),
+           Field::scalar("duration", FieldType::kDuration, "", "simulated time to run")
+               .must()
+               .at_least(0, true),
+           Field::scalar("seed", FieldType::kInt, "1", "base seed of every random stream")
+               .at_least(0),
            Field::scalar("replications", FieldType::kInt, "1",
                          "independent runs per sweep point (seeds derived from the base seed)")
                .at_least(1)}),
@@ -213,7 +232,9 @@ void Registry::add_action(ActionSpec action) {
   actions_.push_back(std::move(action));
 }
 
-void Registry::add_model(ModelSpec model) { models_.push_back(std::move(model)); }
+void Registry::add_model(ModelSpec model) {
+  models_.push_back(std::move(model));
+}
 
 const ActionSpec* Registry::action(const std::string& name) const {
   for (const ActionSpec& a : actions_) {
@@ -295,8 +316,9 @@ std::vector<NodeId> World::resolve(const std::string& target, const Mark& mark,
   for (const auto& [n, id] : names_) known.push_back(n);
   for (const auto& [g, ids] : groups_) known.push_back(g);
   const std::string guess = closest(target, known);
-  diagnostics_.add(mark, path, "no node or group named \"" + target + "\"" +
-                                   (guess.empty() ? "" : "; did you mean \"" + guess + "\"?"));
+  diagnostics_.add(mark, path,
+                   "no node or group named \"" + target + "\"" +
+                       (guess.empty() ? "" : "; did you mean \"" + guess + "\"?"));
   return {};
 }
 
@@ -324,12 +346,14 @@ void build_world(const Registry& registry, World& world) {
   const Scenario& s = world.scenario();
   Network& network = world.engine().network();
   // Network.
-  const ConfigNode& sites = s.at("network").find("sites") ? *s.at("network").find("sites") : ConfigNode{};
+  const ConfigNode& sites =
+      s.at("network").find("sites") ? *s.at("network").find("sites") : ConfigNode{};
   for (size_t i = 0; i < sites.list.size(); ++i) {
     const ConfigNode& item = sites.list[i];
     const std::string name = item.find("name")->scalar;
     if (network.find_site(name)) {
-      world.diagnostics().add(item.find("name")->mark, "network.sites." + std::to_string(i) + ".name",
+      world.diagnostics().add(item.find("name")->mark,
+                              "network.sites." + std::to_string(i) + ".name",
                               "duplicate site name \"" + name + "\"");
       continue;
     }
@@ -354,7 +378,8 @@ void build_world(const Registry& registry, World& world) {
   world.engine().sample_metrics_every(s.duration("metrics.sample_every"));
   // Metrics switched off.
   if (const ConfigNode* disable = s.at("metrics").find("disable")) {
-    for (const ConfigNode& prefix : disable->list) world.engine().metrics().set_enabled(prefix.scalar, false);
+    for (const ConfigNode& prefix : disable->list)
+      world.engine().metrics().set_enabled(prefix.scalar, false);
   }
   // Models.
   for (const ModelSpec& model : registry.models()) {
@@ -424,7 +449,8 @@ std::vector<SweepRun> expand_sweep(const Scenario& scenario) {
       digits[a] = rest % axes[a].second.size();
       rest /= axes[a].second.size();
     }
-    for (size_t a = 0; a < axes.size(); ++a) parameters.emplace_back(axes[a].first, axes[a].second[digits[a]]);
+    for (size_t a = 0; a < axes.size(); ++a)
+      parameters.emplace_back(axes[a].first, axes[a].second[digits[a]]);
     for (uint64_t r = 0; r < replications; ++r) {
       runs.push_back(SweepRun{runs.size(), parameters, r, replication_seed(scenario.seed(), r)});
     }

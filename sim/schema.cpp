@@ -12,21 +12,36 @@ namespace tradesim::sim {
 
 std::string type_name(FieldType type) {
   switch (type) {
-    case FieldType::kObject: return "section";
-    case FieldType::kList: return "list";
-    case FieldType::kMap: return "map of named entries";
-    case FieldType::kInt: return "integer";
-    case FieldType::kFloat: return "number";
-    case FieldType::kBool: return "true/false";
-    case FieldType::kString: return "text";
-    case FieldType::kEnum: return "one of";
-    case FieldType::kDuration: return "duration";
-    case FieldType::kSize: return "size";
-    case FieldType::kRate: return "rate";
-    case FieldType::kMoney: return "money";
-    case FieldType::kTeu: return "TEU";
-    case FieldType::kPercent: return "percentage";
-    case FieldType::kAny: return "any value";
+    case FieldType::kObject:
+      return "section";
+    case FieldType::kList:
+      return "list";
+    case FieldType::kMap:
+      return "map of named entries";
+    case FieldType::kInt:
+      return "integer";
+    case FieldType::kFloat:
+      return "number";
+    case FieldType::kBool:
+      return "true/false";
+    case FieldType::kString:
+      return "text";
+    case FieldType::kEnum:
+      return "one of";
+    case FieldType::kDuration:
+      return "duration";
+    case FieldType::kSize:
+      return "size";
+    case FieldType::kRate:
+      return "rate";
+    case FieldType::kMoney:
+      return "money";
+    case FieldType::kTeu:
+      return "TEU";
+    case FieldType::kPercent:
+      return "percentage";
+    case FieldType::kAny:
+      return "any value";
   }
   return "?";
 }
@@ -75,13 +90,20 @@ std::string join(const std::vector<std::string>& words) {
 
 std::string unit_hint(FieldType type) {
   switch (type) {
-    case FieldType::kDuration: return " (e.g. 250ms, 1.5h, 3d)";
-    case FieldType::kSize: return " (e.g. 512 B, 64 kB, 1 MB)";
-    case FieldType::kRate: return " (e.g. 30/h, 0.5/s)";
-    case FieldType::kMoney: return " (e.g. 1200 USD)";
-    case FieldType::kTeu: return " (e.g. 20 TEU)";
-    case FieldType::kPercent: return " (e.g. 5%)";
-    default: return "";
+    case FieldType::kDuration:
+      return " (e.g. 250ms, 1.5h, 3d)";
+    case FieldType::kSize:
+      return " (e.g. 512 B, 64 kB, 1 MB)";
+    case FieldType::kRate:
+      return " (e.g. 30/h, 0.5/s)";
+    case FieldType::kMoney:
+      return " (e.g. 1200 USD)";
+    case FieldType::kTeu:
+      return " (e.g. 20 TEU)";
+    case FieldType::kPercent:
+      return " (e.g. 5%)";
+    default:
+      return "";
   }
 }
 
@@ -96,8 +118,11 @@ bool check_scalar(const ConfigNode& node, const Field& f, const std::string& pat
                   Diagnostics& diagnostics) {
   if (f.type == FieldType::kAny) return true;
   if (!node.is_scalar()) {
-    diagnostics.add(node.mark, path, "expected " + type_name(f.type) + unit_hint(f.type) +
-                                         ", got a " + (node.is_map() ? "map" : node.is_list() ? "list" : "null"));
+    diagnostics.add(node.mark, path,
+                    "expected " + type_name(f.type) + unit_hint(f.type) + ", got a " +
+                        (node.is_map()    ? "map"
+                         : node.is_list() ? "list"
+                                          : "null"));
     return false;
   }
   const std::string& text = node.scalar;
@@ -150,14 +175,15 @@ bool check_scalar(const ConfigNode& node, const Field& f, const std::string& pat
   }
   if (!numeric) return true;
   if (f.min && (f.min_exclusive ? value <= *f.min : value < *f.min)) {
-    diagnostics.add(node.mark, path, "\"" + text + "\" is out of range: must be " +
-                                         (f.min_exclusive ? "above " : "at least ") +
-                                         format_number(*f.min) + " (in " + type_name(f.type) + " base units)");
+    diagnostics.add(node.mark, path,
+                    "\"" + text + "\" is out of range: must be " +
+                        (f.min_exclusive ? "above " : "at least ") + format_number(*f.min) +
+                        " (in " + type_name(f.type) + " base units)");
     return false;
   }
   if (f.max && value > *f.max) {
-    diagnostics.add(node.mark, path, "\"" + text + "\" is out of range: must be at most " +
-                                         format_number(*f.max));
+    diagnostics.add(node.mark, path,
+                    "\"" + text + "\" is out of range: must be at most " + format_number(*f.max));
     return false;
   }
   return true;
@@ -262,7 +288,8 @@ void validate_fields(ConfigNode& node, const std::vector<Field>& fields,
         ConfigNode parsed = load_config_text("v: " + f->default_value, "default", ignored);
         ConfigNode value_node = parsed.find("v") != nullptr ? *parsed.find("v") : ConfigNode{};
         value_node.mark = Mark{"default", 0, 0};
-        if (value_node.kind == ConfigNode::Kind::kNull) value_node = ConfigNode::make_scalar("", value_node.mark, true);
+        if (value_node.kind == ConfigNode::Kind::kNull)
+          value_node = ConfigNode::make_scalar("", value_node.mark, true);
         node.set(f->key, std::move(value_node));
       } else if (f->type == FieldType::kObject && f->implicit) {
         ConfigNode section;
@@ -293,7 +320,9 @@ void reference_rows(const std::vector<Field>& fields, const std::string& path, s
     if (f.min) range += std::string(f.min_exclusive ? "> " : ">= ") + format_number(*f.min);
     if (f.max) range += (range.empty() ? "" : ", ") + std::string("<= ") + format_number(*f.max);
     out << "| `" << key << "` | " << type << " | "
-        << (f.required ? "required" : f.default_value.empty() ? "" : "`" + f.default_value + "`")
+        << (f.required                ? "required"
+            : f.default_value.empty() ? ""
+                                      : "`" + f.default_value + "`")
         << " | " << range << " | " << f.description << " |\n";
   }
 }
@@ -338,12 +367,18 @@ void reference_section(const Field& f, const std::string& path, int depth, std::
 
 double canonical_value(FieldType type, const std::string& text) {
   switch (type) {
-    case FieldType::kDuration: return Duration::parse(text).seconds();
-    case FieldType::kSize: return parse_size(text);
-    case FieldType::kRate: return parse_rate(text);
-    case FieldType::kMoney: return parse_money(text).amount;
-    case FieldType::kTeu: return parse_teu(text);
-    case FieldType::kPercent: return parse_percent(text);
+    case FieldType::kDuration:
+      return Duration::parse(text).seconds();
+    case FieldType::kSize:
+      return parse_size(text);
+    case FieldType::kRate:
+      return parse_rate(text);
+    case FieldType::kMoney:
+      return parse_money(text).amount;
+    case FieldType::kTeu:
+      return parse_teu(text);
+    case FieldType::kPercent:
+      return parse_percent(text);
     default: {
       double v = 0;
       if (!parse_number(text, v)) throw UnitError("expected a number, got \"" + text + "\"");

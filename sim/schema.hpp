@@ -14,9 +14,9 @@
 namespace tradesim::sim {
 
 enum class FieldType {
-  kObject,    // a map with declared keys
-  kList,      // a list of objects (item fields) or of scalars (item_type)
-  kMap,       // user-chosen names, each an object with the item fields
+  kObject,  // a map with declared keys
+  kList,    // a list of objects (item fields) or of scalars (item_type)
+  kMap,     // user-chosen names, each an object with the item fields
   kInt,
   kFloat,
   kBool,
@@ -42,8 +42,8 @@ struct Field {
   // Numeric range in the canonical unit (seconds, bytes, per second, TEU, fraction, amount).
   std::optional<double> min, max;
   bool min_exclusive = false;
-  std::vector<std::string> choices;  // kEnum
-  std::vector<Field> fields;         // kObject; item fields of kList / kMap
+  std::vector<std::string> choices;          // kEnum
+  std::vector<Field> fields;                 // kObject; item fields of kList / kMap
   FieldType item_type = FieldType::kObject;  // kList: the type of scalar items, or kObject
   // kObject: create it with its defaults when absent (a section every run has). Model sections
   // that switch a model on are not implicit.

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 #include "sim/time.hpp"
 
@@ -100,7 +100,9 @@ class Station {
     return started_ ? static_cast<double>(wait_sum_ns_ / 3.6e12L / started_) : 0;
   }
   // Time averages over [last reset, now].
-  double mean_in_system(SimTime now) const { return average(area_system_, now, queue_.size() + busy_); }
+  double mean_in_system(SimTime now) const {
+    return average(area_system_, now, queue_.size() + busy_);
+  }
   double mean_in_queue(SimTime now) const { return average(area_queue_, now, queue_.size()); }
   double utilisation(SimTime now) const {
     return servers_ ? average(area_busy_, now, static_cast<size_t>(busy_)) / servers_ : 0;

@@ -28,8 +28,12 @@ constexpr std::array<Unit, 11> kUnits{{{"min", units::kMinute},
 
 constexpr std::string_view kExpected = "ns, us, ms, s, m/min, h, d, w or y";
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 }  // namespace
 

@@ -28,8 +28,14 @@ class Duration {
   constexpr Duration operator-() const { return Duration(-ns_); }
   constexpr Duration operator*(int64_t k) const { return Duration(ns_ * k); }
   constexpr Duration operator/(int64_t k) const { return Duration(ns_ / k); }
-  constexpr Duration& operator+=(Duration o) { ns_ += o.ns_; return *this; }
-  constexpr Duration& operator-=(Duration o) { ns_ -= o.ns_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  constexpr Duration& operator-=(Duration o) {
+    ns_ -= o.ns_;
+    return *this;
+  }
   constexpr auto operator<=>(const Duration&) const = default;
 
   // Parses "250ms", "1.5h", "3d", "2w", "90s", "1h30m", "0". Throws TimeParseError.
@@ -57,7 +63,10 @@ class SimTime {
   constexpr SimTime operator+(Duration d) const { return SimTime(ns_ + d.ns()); }
   constexpr SimTime operator-(Duration d) const { return SimTime(ns_ - d.ns()); }
   constexpr Duration operator-(SimTime o) const { return Duration::from_ns(ns_ - o.ns_); }
-  constexpr SimTime& operator+=(Duration d) { ns_ += d.ns(); return *this; }
+  constexpr SimTime& operator+=(Duration d) {
+    ns_ += d.ns();
+    return *this;
+  }
   constexpr auto operator<=>(const SimTime&) const = default;
 
   // A point is written as the duration since the start of the run: "3d12h".
@@ -69,8 +78,12 @@ class SimTime {
   int64_t ns_ = 0;
 };
 
-constexpr SimTime operator+(Duration d, SimTime t) { return t + d; }
-constexpr Duration operator*(int64_t k, Duration d) { return d * k; }
+constexpr SimTime operator+(Duration d, SimTime t) {
+  return t + d;
+}
+constexpr Duration operator*(int64_t k, Duration d) {
+  return d * k;
+}
 
 // A parse error names the text, the character position (0-based) and what was expected there.
 class TimeParseError : public std::invalid_argument {
@@ -96,14 +109,30 @@ inline constexpr int64_t kWeek = 7 * kDay;
 }  // namespace units
 
 inline namespace literals {
-constexpr Duration operator""_ns(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v)); }
-constexpr Duration operator""_us(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kMicrosecond); }
-constexpr Duration operator""_ms(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kMillisecond); }
-constexpr Duration operator""_s(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kSecond); }
-constexpr Duration operator""_min(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kMinute); }
-constexpr Duration operator""_h(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kHour); }
-constexpr Duration operator""_d(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kDay); }
-constexpr Duration operator""_w(unsigned long long v) { return Duration::from_ns(static_cast<int64_t>(v) * units::kWeek); }
+constexpr Duration operator""_ns(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v));
+}
+constexpr Duration operator""_us(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kMicrosecond);
+}
+constexpr Duration operator""_ms(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kMillisecond);
+}
+constexpr Duration operator""_s(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kSecond);
+}
+constexpr Duration operator""_min(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kMinute);
+}
+constexpr Duration operator""_h(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kHour);
+}
+constexpr Duration operator""_d(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kDay);
+}
+constexpr Duration operator""_w(unsigned long long v) {
+  return Duration::from_ns(static_cast<int64_t>(v) * units::kWeek);
+}
 }  // namespace literals
 
 }  // namespace tradesim::sim

@@ -14,7 +14,9 @@ struct Split {
   std::string unit;  // trimmed, may be empty
 };
 
-std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quote(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
 
 // A leading decimal number, optional spaces, then the rest as the unit.
 Split split(std::string_view text, std::string_view what) {
@@ -29,7 +31,8 @@ Split split(std::string_view text, std::string_view what) {
     throw UnitError("expected " + std::string(what) + ", got " + quote(text));
   }
   std::string_view rest(ptr, static_cast<size_t>(body.data() + body.size() - ptr));
-  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front())))
+    rest.remove_prefix(1);
   return Split{value, std::string(rest)};
 }
 
@@ -41,9 +44,9 @@ double parse_size(std::string_view text) {
     const char* name;
     double bytes;
   };
-  static constexpr U kUnits[] = {{"", 1},           {"B", 1},           {"kB", 1e3},
-                                 {"KB", 1e3},       {"MB", 1e6},        {"GB", 1e9},
-                                 {"KiB", 1024.0},   {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
+  static constexpr U kUnits[] = {{"", 1},         {"B", 1},           {"kB", 1e3},
+                                 {"KB", 1e3},     {"MB", 1e6},        {"GB", 1e9},
+                                 {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
   for (const U& u : kUnits) {
     if (s.unit == u.name) {
       if (s.number < 0) throw UnitError("a size must not be negative: " + quote(text));
@@ -60,9 +63,8 @@ double parse_rate(std::string_view text) {
     const char* name;
     double seconds;
   };
-  static constexpr U kUnits[] = {{"", 1},        {"/s", 1},       {"/min", 60},
-                                 {"/m", 60},     {"/h", 3600},    {"/d", 86400},
-                                 {"/w", 604800}, {"/y", 31536000}};
+  static constexpr U kUnits[] = {{"", 1},      {"/s", 1},     {"/min", 60},   {"/m", 60},
+                                 {"/h", 3600}, {"/d", 86400}, {"/w", 604800}, {"/y", 31536000}};
   for (const U& u : kUnits) {
     if (s.unit == u.name) {
       if (s.number < 0) throw UnitError("a rate must not be negative: " + quote(text));

@@ -9,7 +9,8 @@ namespace tradesim::phold {
 
 void validate(const Params& p) {
   if (p.lps == 0 || p.lps >= sim::kMaxNodes) {
-    throw std::invalid_argument("--lps must be between 1 and " + std::to_string(sim::kMaxNodes - 1));
+    throw std::invalid_argument("--lps must be between 1 and " +
+                                std::to_string(sim::kMaxNodes - 1));
   }
   if (!(p.remote >= 0 && p.remote <= 1)) throw std::invalid_argument("--remote must be in [0, 1]");
   if (!(p.lookahead >= 0)) throw std::invalid_argument("--lookahead must not be negative");
@@ -28,7 +29,8 @@ Result run(const Params& p) {
   r.events = engine.stats().events;
   r.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   for (sim::NodeId id = 0; id < p.lps; ++id) {
-    r.checksum = r.checksum * 1000003ULL + static_cast<LogicalProcess&>(engine.node(id)).processed();
+    r.checksum =
+        r.checksum * 1000003ULL + static_cast<LogicalProcess&>(engine.node(id)).processed();
   }
   return r;
 }

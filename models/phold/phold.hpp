@@ -27,17 +27,23 @@ class LogicalProcess : public sim::Node {
  public:
   // LPs have ids first_id .. first_id + lps - 1.
   explicit LogicalProcess(const Params& p, sim::NodeId first_id = 0)
-      : first_id_(first_id), lps_(p.lps), remote_(p.remote), lookahead_(sim::Duration::from_seconds(p.lookahead)),
-        exp_mean_s_(p.mean - p.lookahead), start_events_(p.start_events) {}
+      : first_id_(first_id),
+        lps_(p.lps),
+        remote_(p.remote),
+        lookahead_(sim::Duration::from_seconds(p.lookahead)),
+        exp_mean_s_(p.mean - p.lookahead),
+        start_events_(p.start_events) {}
 
   void on_start(sim::Context& ctx) override {
-    for (uint32_t k = 0; k < start_events_; ++k) ctx.send(ctx.self(), {}, {.delay = increment(ctx)});
+    for (uint32_t k = 0; k < start_events_; ++k)
+      ctx.send(ctx.self(), {}, {.delay = increment(ctx)});
   }
   void on_message(sim::Context& ctx, sim::NodeId, const sim::Message&) override {
     ++processed_;
     sim::Rng& rng = ctx.rng();
-    const sim::NodeId dest =
-        rng.uniform() <= remote_ ? first_id_ + static_cast<sim::NodeId>(rng.below(lps_)) : ctx.self();
+    const sim::NodeId dest = rng.uniform() <= remote_
+                                 ? first_id_ + static_cast<sim::NodeId>(rng.below(lps_))
+                                 : ctx.self();
     ctx.send(dest, {}, {.delay = increment(ctx)});
   }
   std::string_view kind() const override { return "phold-lp"; }

@@ -10,19 +10,25 @@ using sim::FieldType;
 
 void register_model(sim::Registry& registry) {
   registry.add_field(
-      "", Field::object("phold",
-                        "The PHOLD benchmark (Fujimoto 1990, with ROSS's semantics): each event "
-                        "schedules one more at now + lookahead + Exp(mean - lookahead), to a "
-                        "uniformly chosen LP with probability `remote`, else to itself.",
-                        {Field::scalar("lps", FieldType::kInt, "1024", "logical processes").at_least(1).at_most(1 << 23),
-                         Field::scalar("start_events", FieldType::kInt, "16", "initial events per LP").at_least(0),
-                         Field::scalar("remote", FieldType::kPercent, "0.1",
-                                       "probability that an event goes to a random LP")
-                             .at_least(0)
-                             .at_most(1),
-                         Field::scalar("mean", FieldType::kDuration, "1s", "mean total increment").at_least(0, true),
-                         Field::scalar("lookahead", FieldType::kDuration, "100ms", "minimum increment").at_least(0)},
-                        /*implicit=*/false));
+      "",
+      Field::object("phold",
+                    "The PHOLD benchmark (Fujimoto 1990, with ROSS's semantics): each event "
+                    "schedules one more at now + lookahead + Exp(mean - lookahead), to a "
+                    "uniformly chosen LP with probability `remote`, else to itself.",
+                    {Field::scalar("lps", FieldType::kInt, "1024", "logical processes")
+                         .at_least(1)
+                         .at_most(1 << 23),
+                     Field::scalar("start_events", FieldType::kInt, "16", "initial events per LP")
+                         .at_least(0),
+                     Field::scalar("remote", FieldType::kPercent, "0.1",
+                                   "probability that an event goes to a random LP")
+                         .at_least(0)
+                         .at_most(1),
+                     Field::scalar("mean", FieldType::kDuration, "1s", "mean total increment")
+                         .at_least(0, true),
+                     Field::scalar("lookahead", FieldType::kDuration, "100ms", "minimum increment")
+                         .at_least(0)},
+                    /*implicit=*/false));
   registry.add_model(sim::ModelSpec{
       "phold", "PHOLD benchmark: logical processes exchanging timestamped events", "phold",
       [](sim::World& world) {

@@ -6,12 +6,14 @@
 namespace tradesim::queueing {
 
 Port::Port(const MmcParams& p)
-    : berths_(p.berths), mean_service_hours_(1.0 / p.services_per_hour), warmup_(p.warmup),
+    : berths_(p.berths),
+      mean_service_hours_(1.0 / p.services_per_hour),
+      warmup_(p.warmup),
       record_ships_(p.record_ships) {}
 
 void Port::on_start(sim::Context& ctx) {
-  queue_gauge_ = &ctx.metrics().sampled_gauge("port.queue_length", "ships",
-                                               "ships waiting for a berth");
+  queue_gauge_ =
+      &ctx.metrics().sampled_gauge("port.queue_length", "ships", "ships waiting for a berth");
   busy_gauge_ = &ctx.metrics().sampled_gauge("port.berths_busy", "berths", "berths serving a ship");
   if (record_ships_) {
     ships_ = &ctx.metrics().table(
@@ -61,7 +63,8 @@ void Port::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
 }
 
 void Port::set_berths(sim::Context& ctx, int berths) {
-  for (const sim::Station::Job& job : berths_.set_servers(ctx.now(), berths)) begin_service(ctx, job);
+  for (const sim::Station::Job& job : berths_.set_servers(ctx.now(), berths))
+    begin_service(ctx, job);
   update_gauges();
 }
 
@@ -90,7 +93,8 @@ MmcResult run_mmc(const MmcParams& p, sim::Engine& engine) {
   if (!(p.arrivals_per_hour > 0 && p.services_per_hour > 0 && p.berths >= 1)) {
     throw std::invalid_argument("M/M/c needs positive rates and at least one berth");
   }
-  if (!(p.warmup < p.horizon)) throw std::invalid_argument("the warm-up must end before the horizon");
+  if (!(p.warmup < p.horizon))
+    throw std::invalid_argument("the warm-up must end before the horizon");
   constexpr sim::NodeId kPort = 0, kSource = 1;
   auto& port = engine.emplace_node<Port>(kPort, 0, p);
   engine.emplace_node<ShipSource>(kSource, 0, kPort, p.arrivals_per_hour);

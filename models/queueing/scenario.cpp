@@ -16,13 +16,19 @@ void register_model(sim::Registry& registry) {
           "port",
           "A port with c berths (the kernel's multi-server station): ships arrive as a Poisson "
           "process and take an exponential service time at a berth.",
-          {Field::scalar("site", FieldType::kString, "\"\"", "network site of the port (empty: none)"),
-           Field::scalar("berths", FieldType::kInt, "3", "berths (servers), c").at_least(1).at_most(10000),
-           Field::scalar("arrivals", FieldType::kRate, "30/h", "ship arrival rate, lambda").at_least(0, true),
+          {Field::scalar("site", FieldType::kString, "\"\"",
+                         "network site of the port (empty: none)"),
+           Field::scalar("berths", FieldType::kInt, "3", "berths (servers), c")
+               .at_least(1)
+               .at_most(10000),
+           Field::scalar("arrivals", FieldType::kRate, "30/h", "ship arrival rate, lambda")
+               .at_least(0, true),
            Field::scalar("service_time", FieldType::kDuration, "5min",
-                         "mean time a ship occupies a berth, 1/mu").at_least(0, true),
+                         "mean time a ship occupies a berth, 1/mu")
+               .at_least(0, true),
            Field::scalar("warmup", FieldType::kDuration, "0s",
-                         "statistics start after this (the queue starts empty)").at_least(0),
+                         "statistics start after this (the queue starts empty)")
+               .at_least(0),
            Field::scalar("record_ships", FieldType::kBool, "true",
                          "write one row per ship to /events/ships")},
           /*implicit=*/false));
@@ -42,7 +48,8 @@ void register_model(sim::Registry& registry) {
         sim::SiteId site = 0;
         const std::string site_name = s.text("actors.port.site");
         if (!site_name.empty()) {
-          const auto found = world.site(site_name, s.at("actors.port.site").mark, "actors.port.site");
+          const auto found =
+              world.site(site_name, s.at("actors.port.site").mark, "actors.port.site");
           if (!found) return;
           site = *found;
         }
@@ -71,12 +78,16 @@ void register_model(sim::Registry& registry) {
           }
         });
       }});
-  Field berths = Field::scalar("berths", FieldType::kInt, "1", "how many berths to close").at_least(1);
+  Field berths =
+      Field::scalar("berths", FieldType::kInt, "1", "how many berths to close").at_least(1);
   registry.add_action(sim::ActionSpec{
       "close_berths",
       "Close berths of a port (a crane breakdown, a strike); with `for`, reopen them after.",
-      {berths}, true, [](sim::World& world, const sim::TimelineEntry& e) {
-        const auto nodes = world.resolve(e.target, e.node->find("target")->mark, e.path + ".target");
+      {berths},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto nodes =
+            world.resolve(e.target, e.node->find("target")->mark, e.path + ".target");
         const int closed = std::stoi(e.param("berths"));
         sim::Engine& engine = world.engine();
         for (sim::NodeId id : nodes) {

@@ -7,11 +7,11 @@
 namespace tradesim::queueing {
 
 struct MmcTheory {
-  double p_wait;        // Erlang C: probability that an arrival waits
-  double wq;            // mean wait in queue, in the time unit of the rates
-  double w;             // mean time in system
-  double lq;            // mean number in queue
-  double l;             // mean number in system
+  double p_wait;  // Erlang C: probability that an arrival waits
+  double wq;      // mean wait in queue, in the time unit of the rates
+  double w;       // mean time in system
+  double lq;      // mean number in queue
+  double l;       // mean number in system
 };
 
 inline MmcTheory mmc_theory(double lambda, double mu, int c) {

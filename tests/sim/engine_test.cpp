@@ -32,7 +32,9 @@ class Gossip : public Node {
  private:
   void send_on(Context& ctx, int hops) {
     const auto to = static_cast<NodeId>(ctx.rng().below(nodes_));
-    ctx.send(to, Message::make(Token{hops}, 16), {.delay = Duration::from_ns(static_cast<int64_t>(1 + ctx.rng().below(3)) * units::kSecond)});
+    ctx.send(to, Message::make(Token{hops}, 16),
+             {.delay = Duration::from_ns(static_cast<int64_t>(1 + ctx.rng().below(3)) *
+                                         units::kSecond)});
   }
   uint32_t nodes_;
   std::vector<std::pair<int64_t, NodeId>>* trace_;
@@ -73,7 +75,9 @@ class Recorder : public Node {
   void on_message(Context& ctx, NodeId from, const Message& msg) override {
     log.push_back({ctx.now(), from, msg.empty() ? -1 : msg.get<Token>().hops});
   }
-  void on_timer(Context& ctx, TimerId, uint64_t tag) override { timers.emplace_back(ctx.now(), tag); }
+  void on_timer(Context& ctx, TimerId, uint64_t tag) override {
+    timers.emplace_back(ctx.now(), tag);
+  }
   struct Entry {
     SimTime t;
     NodeId from;
@@ -94,7 +98,8 @@ class Scripted : public Node {
   };
   explicit Scripted(std::vector<Send> sends) : sends_(std::move(sends)) {}
   void on_start(Context& ctx) override {
-    for (const Send& s : sends_) ctx.send(s.to, Message::make(Token{s.value}, 8), {.delay = s.delay});
+    for (const Send& s : sends_)
+      ctx.send(s.to, Message::make(Token{s.value}, 8), {.delay = s.delay});
   }
 
  private:
@@ -126,7 +131,9 @@ class TimerUser : public Node {
  public:
   TimerUser(int count, bool cancel_all) : count_(count), cancel_all_(cancel_all) {}
   void on_start(Context& ctx) override {
-    for (int i = 0; i < count_; ++i) ids.push_back(ctx.set_timer(Duration::from_ns((i + 1) * units::kSecond), static_cast<uint64_t>(i)));
+    for (int i = 0; i < count_; ++i)
+      ids.push_back(
+          ctx.set_timer(Duration::from_ns((i + 1) * units::kSecond), static_cast<uint64_t>(i)));
     if (cancel_all_) {
       for (TimerId id : ids) cancelled += ctx.cancel_timer(id);
       for (TimerId id : ids) cancelled_twice += ctx.cancel_timer(id);
@@ -217,7 +224,8 @@ class Worker : public Node {
 TEST(Engine, ChargedCpuQueuesLaterInputFifo) {
   Engine e(1);
   auto& w = e.emplace_node<Worker>(0, 0);
-  e.emplace_node<Scripted>(1, 0, std::vector<Scripted::Send>{{0_ms, 0, 1}, {0_ms, 0, 2}, {15_ms, 0, 3}});
+  e.emplace_node<Scripted>(1, 0,
+                           std::vector<Scripted::Send>{{0_ms, 0, 1}, {0_ms, 0, 2}, {15_ms, 0, 3}});
   e.run();
   // Arrivals at 0, 0, 15 ms; service 10 ms each, one at a time: starts 0, 10, 20 ms.
   ASSERT_EQ(w.starts.size(), 3u);
@@ -320,7 +328,12 @@ TEST(Engine, ProgressIsReported) {
   e.emplace_node<Pinger>(1, 0, 0);
   int calls = 0;
   uint64_t last_events = 0;
-  e.set_progress([&](const Progress& p) { ++calls; last_events = p.events; }, std::chrono::milliseconds(0));
+  e.set_progress(
+      [&](const Progress& p) {
+        ++calls;
+        last_events = p.events;
+      },
+      std::chrono::milliseconds(0));
   e.run({.until = SimTime::zero() + 10000_s});
   EXPECT_GT(calls, 0);
   EXPECT_GT(last_events, 0u);

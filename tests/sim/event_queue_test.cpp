@@ -76,7 +76,8 @@ TEST(EventQueue, PopsInOrderAcrossTimeScales) {
       constexpr double kScales[] = {1e1, 1e5, 1e9, 3.6e12, 1e3, 8.64e14};
       const double push_share = phase % 2 == 0 ? 0.6 : 0.4;
       if (rng.uniform() < push_share || ref.empty()) {
-        const int64_t ahead = rng.below(8) == 0 ? 0 : static_cast<int64_t>(rng.exponential(kScales[phase]));
+        const int64_t ahead =
+            rng.below(8) == 0 ? 0 : static_cast<int64_t>(rng.exponential(kScales[phase]));
         const Event e{now + ahead, make_event_key(static_cast<NodeId>(rng.below(100)), sequence++),
                       static_cast<NodeId>(rng.below(100)), 1, EventKind::kEmptyMessage};
         if (rng.below(4) == 0 && !ref.empty()) {
@@ -139,7 +140,8 @@ TEST(TimerQueue, CancelAnywhereKeepsTheOrder) {
       const size_t i = rng.below(live.size());
       const TimerId id = live[i];
       live.erase(live.begin() + static_cast<long>(i));
-      const bool was_live = std::erase_if(ref, [&](const auto& e) { return std::get<2>(e) == id; }) > 0;
+      const bool was_live =
+          std::erase_if(ref, [&](const auto& e) { return std::get<2>(e) == id; }) > 0;
       ASSERT_EQ(timers.cancel(id), was_live);
       ASSERT_FALSE(timers.cancel(id));  // a second cancel is refused
     } else {

@@ -15,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("tradesim_" + std::to_string(::getpid()) + "_" + name)).string();
+  return (fs::temp_directory_path() / ("tradesim_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 TEST(Hdf5Writer, WritesTheLayoutWithUnitsEverywhere) {
@@ -28,8 +29,9 @@ TEST(Hdf5Writer, WritesTheLayoutWithUnitsEverywhere) {
     m.histogram("latency", "s", "commit latency", {0.1, 1}).observe(0.5);
     TimeSeries& s = m.series("port.queue", "ships", "ships waiting");
     for (int i = 0; i < 20000; ++i) s.record(SimTime::from_ns(i), i);
-    EventTable& t = m.table("ships", "one row per ship", {{"id", ColumnType::kInt, "1", "ship"},
-                                                          {"port", ColumnType::kText, "", "UN/LOCODE"}});
+    EventTable& t = m.table(
+        "ships", "one row per ship",
+        {{"id", ColumnType::kInt, "1", "ship"}, {"port", ColumnType::kText, "", "UN/LOCODE"}});
     t.append({1, "CNSHA"});
     t.append({2, "NLRTM"});
     m.table("/nodes", "the nodes", {{"id", ColumnType::kInt, "1", "node id"}}).append({0});
@@ -43,11 +45,10 @@ TEST(Hdf5Writer, WritesTheLayoutWithUnitsEverywhere) {
   }
   EXPECT_FALSE(fs::exists(path + ".partial"));
   const auto data = testing::read_all_datasets(path);
-  for (const char* name :
-       {"/counters/blocks", "/gauges/stock", "/histograms/latency/counts",
-        "/histograms/latency/upper_bounds", "/timeseries/port.queue/t_ns",
-        "/timeseries/port.queue/value", "/events/ships/id", "/events/ships/port", "/nodes/id",
-        "/events/empty/x", "/summary/fill_rate", "/scenario"}) {
+  for (const char* name : {"/counters/blocks", "/gauges/stock", "/histograms/latency/counts",
+                           "/histograms/latency/upper_bounds", "/timeseries/port.queue/t_ns",
+                           "/timeseries/port.queue/value", "/events/ships/id", "/events/ships/port",
+                           "/nodes/id", "/events/empty/x", "/summary/fill_rate", "/scenario"}) {
     EXPECT_TRUE(data.count(name)) << name;
   }
   for (const auto& [name, d] : data) {

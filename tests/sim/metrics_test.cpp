@@ -56,9 +56,10 @@ TEST(Metrics, SeriesAndTablesReachTheSinkInBatches) {
   const int n = static_cast<int>(TimeSeries::kBatchRows) + 10;
   for (int i = 0; i < n; ++i) s.record(SimTime::from_ns(i), i * 0.5);
   EXPECT_EQ(rec.series("queue").t_ns.size(), TimeSeries::kBatchRows);  // one full batch so far
-  EventTable& t = m.table("ships", "", {{"id", ColumnType::kInt, "1", ""},
-                                       {"wait", ColumnType::kFloat, "h", ""},
-                                       {"flag", ColumnType::kText, "", ""}});
+  EventTable& t = m.table("ships", "",
+                          {{"id", ColumnType::kInt, "1", ""},
+                           {"wait", ColumnType::kFloat, "h", ""},
+                           {"flag", ColumnType::kText, "", ""}});
   t.append({1, 2.5, "CNSHA"});
   t.append({2, 3, "NLRTM"});  // an int into a float column is widened
   EXPECT_THROW(t.append({3, "x", "y"}), std::logic_error);

@@ -73,7 +73,8 @@ TEST(Network, LossIsWithinBinomialBounds) {
   Network n;
   const SiteId a = n.add_site("A"), b = n.add_site("B"), c = n.add_site("C");
   n.add_link(a, b, {.latency = 1_ms, .loss = 0.1});
-  n.add_link(b, c, {.latency = 1_ms, .loss = 1.0 - 0.8 / 0.9});  // path loss 1 - 0.9 * (0.8/0.9) = 0.2
+  n.add_link(b, c,
+             {.latency = 1_ms, .loss = 1.0 - 0.8 / 0.9});  // path loss 1 - 0.9 * (0.8/0.9) = 0.2
   EXPECT_NEAR(n.path_loss(a, c), 0.2, 1e-12);
   Rng rng(5, 0, purpose("network"));
   const int trials = 20000;
@@ -208,7 +209,8 @@ TEST(Faults, TimedPartitionCrashAndDegradation) {
   // 5 and 6. Link at 10 Mbit/s over [7.5, 9.5): pings 8 and 9 take 1 ms + 100 ms instead of 2 ms.
   faults::partition(e, {{a}}, SimTime::zero() + 1500_ms, 2_s);
   faults::crash(e, {1}, SimTime::zero() + 4500_ms, 2_s);
-  faults::degrade_link(e, a, b, {.latency = 1_ms, .bandwidth_bps = 10e6}, SimTime::zero() + 7500_ms, 2_s);
+  faults::degrade_link(e, a, b, {.latency = 1_ms, .bandwidth_bps = 10e6}, SimTime::zero() + 7500_ms,
+                       2_s);
   e.run({.until = SimTime::zero() + 10500_ms});
   std::vector<Duration> delays;
   for (SimTime t : sink.arrivals) delays.push_back(Duration::from_ns(t.ns() % units::kSecond));

@@ -35,7 +35,11 @@ TEST(Rng, NeighbouringStreamsAreUncorrelated) {
   double sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
   for (int i = 0; i < n; ++i) {
     const double x = a.uniform(), y = b.uniform();
-    sa += x; sb += y; sab += x * y; saa += x * x; sbb += y * y;
+    sa += x;
+    sb += y;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
   }
   const double cov = sab / n - (sa / n) * (sb / n);
   const double r = cov / std::sqrt((saa / n - sa * sa / n / n) * (sbb / n - sb * sb / n / n));

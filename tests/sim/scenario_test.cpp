@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("tradesim_scenario_" + std::to_string(::getpid()))) {
+  TempDir()
+      : path_(fs::temp_directory_path() / ("tradesim_scenario_" + std::to_string(::getpid()))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -72,7 +73,8 @@ TEST(Config, DuplicateKeysAreErrorsWithBothLines) {
   Diagnostics d;
   load_config_text("scenario:\n  name: a\n  seed: 1\n  name: b\n", "dup.yaml", d);
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(d.items()[0].to_string(), "dup.yaml:4:3: scenario.name: duplicate key (first given at line 2)");
+  EXPECT_EQ(d.items()[0].to_string(),
+            "dup.yaml:4:3: scenario.name: duplicate key (first given at line 2)");
 }
 
 TEST(Config, SyntaxErrorsHaveAPosition) {
@@ -85,13 +87,15 @@ TEST(Config, SyntaxErrorsHaveAPosition) {
 
 TEST(Config, ExtendsMergesMapsAndReplacesTheRest) {
   TempDir dir;
-  dir.write("base.yaml", "scenario: {name: base, duration: 1d, seed: 3}\nmetrics:\n  disable: [a, b]\n");
-  const std::string top = dir.write("top.yaml", "extends: base.yaml\nscenario: {name: top}\nmetrics:\n  disable: [c]\n");
+  dir.write("base.yaml",
+            "scenario: {name: base, duration: 1d, seed: 3}\nmetrics:\n  disable: [a, b]\n");
+  const std::string top = dir.write(
+      "top.yaml", "extends: base.yaml\nscenario: {name: top}\nmetrics:\n  disable: [c]\n");
   Diagnostics d;
   const ConfigNode root = load_config_file(top, d);
   ASSERT_TRUE(d.empty()) << d.to_string();
   EXPECT_EQ(root.at_path("scenario.name")->scalar, "top");
-  EXPECT_EQ(root.at_path("scenario.duration")->scalar, "1d");  // from the base
+  EXPECT_EQ(root.at_path("scenario.duration")->scalar, "1d");   // from the base
   EXPECT_EQ(root.at_path("metrics.disable")->list.size(), 1u);  // lists are replaced
   EXPECT_EQ(root.find("extends"), nullptr);
   // Marks point at the file each value came from.
@@ -160,11 +164,15 @@ TEST(Validation, AllErrorsAtOnceWithPositionsAndSuggestions) {
   EXPECT_FALSE(load_scenario(registry(), file, {}, d));
   const std::string all = d.to_string();
   EXPECT_EQ(d.size(), 7u) << all;
-  EXPECT_TRUE(any_contains(d, "bad.yaml:3:3: scenario.duraton: unknown key; did you mean \"duration\"?")) << all;
+  EXPECT_TRUE(
+      any_contains(d, "bad.yaml:3:3: scenario.duraton: unknown key; did you mean \"duration\"?"))
+      << all;
   EXPECT_TRUE(any_contains(d, "scenario.duration: missing required key")) << all;
   EXPECT_TRUE(any_contains(d, "bad.yaml:6:13: actors.port.berths: \"0\" is out of range")) << all;
   EXPECT_TRUE(any_contains(d, "bad.yaml:7:15: actors.port.arrivals:")) << all;
-  EXPECT_TRUE(any_contains(d, "actors.port.servce_time: unknown key; did you mean \"service_time\"?")) << all;
+  EXPECT_TRUE(
+      any_contains(d, "actors.port.servce_time: unknown key; did you mean \"service_time\"?"))
+      << all;
   EXPECT_TRUE(any_contains(d, "timeline.0.do: \"close_berth\" is not one of")) << all;
   EXPECT_TRUE(any_contains(d, "did you mean \"close_berths\"?")) << all;
   EXPECT_TRUE(any_contains(d, "timeline.1.at: missing required key")) << all;
@@ -175,7 +183,8 @@ TEST(Validation, OverridesAreValidatedToo) {
   const std::string file = dir.write("p.yaml", kPort);
   Diagnostics d;
   EXPECT_FALSE(load_scenario(registry(), file, {"actors.port.bertsh=4"}, d));
-  EXPECT_TRUE(any_contains(d, "--set actors.port.bertsh=4: actors.port.bertsh: unknown key; did you mean \"berths\"?"))
+  EXPECT_TRUE(any_contains(
+      d, "--set actors.port.bertsh=4: actors.port.bertsh: unknown key; did you mean \"berths\"?"))
       << d.to_string();
   Diagnostics ok;
   const auto s = load_scenario(registry(), file, {"actors.port.berths=4"}, ok);
@@ -186,8 +195,9 @@ TEST(Validation, OverridesAreValidatedToo) {
 TEST(Sweep, CartesianProductTimesReplications) {
   TempDir dir;
   const std::string file = dir.write(
-      "s.yaml", std::string(kPort) +
-                    "sweep:\n  actors.port.berths: [2, 3, 4]\n  actors.port.arrivals: [10/h, 15/h]\n");
+      "s.yaml",
+      std::string(kPort) +
+          "sweep:\n  actors.port.berths: [2, 3, 4]\n  actors.port.arrivals: [10/h, 15/h]\n");
   Diagnostics d;
   const auto s = load_scenario(registry(), file, {"scenario.replications=2", "scenario.seed=9"}, d);
   ASSERT_TRUE(s) << d.to_string();
@@ -208,19 +218,22 @@ TEST(Sweep, CartesianProductTimesReplications) {
 TEST(Sweep, BadSweepValuesAreReported) {
   TempDir dir;
   const std::string file =
-      dir.write("s.yaml", std::string(kPort) + "sweep:\n  actors.port.berths: [2, many]\n  actors.port.nope: [1]\n");
+      dir.write("s.yaml", std::string(kPort) +
+                              "sweep:\n  actors.port.berths: [2, many]\n  actors.port.nope: [1]\n");
   Diagnostics d;
   EXPECT_FALSE(load_scenario(registry(), file, {}, d));
-  EXPECT_TRUE(any_contains(d, "sweep.actors.port.berths: expected an integer, got \"many\"")) << d.to_string();
+  EXPECT_TRUE(any_contains(d, "sweep.actors.port.berths: expected an integer, got \"many\""))
+      << d.to_string();
   EXPECT_TRUE(any_contains(d, "sweep.actors.port.nope: unknown key")) << d.to_string();
 }
 
 TEST(World, TimelineTargetsMustExist) {
   TempDir dir;
-  const std::string file = dir.write(
-      "t.yaml", std::string(kPort) + "timeline:\n  - {at: 1d, do: close_berths, target: prot, berths: 1}\n"
-                                     "  - {at: 1d, do: crash, target: port}\n"
-                                     "  - {at: 1d, do: partition, sites: [X]}\n");
+  const std::string file =
+      dir.write("t.yaml", std::string(kPort) +
+                              "timeline:\n  - {at: 1d, do: close_berths, target: prot, berths: 1}\n"
+                              "  - {at: 1d, do: crash, target: port}\n"
+                              "  - {at: 1d, do: partition, sites: [X]}\n");
   Diagnostics d;
   const Registry r = registry();
   const auto s = load_scenario(r, file, {}, d);
@@ -229,7 +242,8 @@ TEST(World, TimelineTargetsMustExist) {
   World world(engine, *s, d);
   build_world(r, world);
   EXPECT_EQ(d.size(), 2u) << d.to_string();
-  EXPECT_TRUE(any_contains(d, "t.yaml:5:40: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?"))
+  EXPECT_TRUE(any_contains(
+      d, "t.yaml:5:40: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?"))
       << d.to_string();
   EXPECT_TRUE(any_contains(d, "timeline.2.sites.0: no site named \"X\"")) << d.to_string();
 }
@@ -237,8 +251,9 @@ TEST(World, TimelineTargetsMustExist) {
 TEST(World, ClosingBerthsLengthensTheQueue) {
   TempDir dir;
   // Two berths at 83% load; closing one for a day makes the queue grow at 10 - 6 = 4 ships/h.
-  const std::string base = "scenario: {name: p, duration: 4d}\n"
-                           "actors:\n  port: {berths: 2, arrivals: 10/h, service_time: 10min, record_ships: false}\n";
+  const std::string base =
+      "scenario: {name: p, duration: 4d}\n"
+      "actors:\n  port: {berths: 2, arrivals: 10/h, service_time: 10min, record_ships: false}\n";
   auto longest_queue = [&](const std::string& extra) {
     Diagnostics d;
     const Registry r = registry();
@@ -259,7 +274,9 @@ TEST(World, ClosingBerthsLengthensTheQueue) {
   // Undisturbed M/M/2 at 83% load: Lq = 3.8 on average; hourly samples rarely pass 30.
   EXPECT_LT(longest_queue(""), 40);
   // Closed for a day: the queue grows by about 10 - 6 = 4 ships an hour, to about 96.
-  EXPECT_GT(longest_queue("timeline:\n  - {at: 1d, do: close_berths, target: port, berths: 1, for: 1d}\n"), 60);
+  EXPECT_GT(longest_queue(
+                "timeline:\n  - {at: 1d, do: close_berths, target: port, berths: 1, for: 1d}\n"),
+            60);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 namespace tradesim::sim {
 namespace {
 
-SimTime at(int64_t hours) { return SimTime::zero() + Duration::from_ns(hours * units::kHour); }
+SimTime at(int64_t hours) {
+  return SimTime::zero() + Duration::from_ns(hours * units::kHour);
+}
 
 TEST(Station, ServesFifoWithCServers) {
   Station s(2);
