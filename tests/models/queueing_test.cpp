@@ -100,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(Berths, MMcValidation, ::testing::Values(3, 4, 5));
 
 // Little's law L = lambda W holds on every long sample path (Little 1961); with lambda and W
 // measured in the same run the two sides agree to well within 1%.
-TEST(PortValidation, LittlesLawOnALongRun) {
+TEST(PortValidation, LittlesLawOnOneExtendedRun) {
   MmcParams p;
   p.arrivals_per_hour = 30;
   p.services_per_hour = 12;
@@ -113,6 +113,36 @@ TEST(PortValidation, LittlesLawOnALongRun) {
   EXPECT_NEAR(r.mean_in_system / lw, 1.0, 0.01) << "L=" << r.mean_in_system << " lambda W=" << lw;
   // And both are near the theory (L = 4.96): a looser check, one long run.
   EXPECT_NEAR(r.mean_in_system, mmc_theory(30, 12, 3).l, 0.15);
+}
+
+}  // namespace
+}  // namespace tradesim::queueing
+
+namespace tradesim::queueing {
+namespace {
+
+// The long label: M/M/c for c = 1..8 at 80% load with 100 replications each; the analytic mean
+// wait must lie in the 95% interval (t(0.975, 99) = 1.984). About a minute.
+TEST(PortValidationLong, ManyServerCountsAndReplications) {
+  for (int c = 1; c <= 8; ++c) {
+    MmcParams p;
+    p.services_per_hour = 10;
+    p.arrivals_per_hour = 0.8 * c * p.services_per_hour;
+    p.berths = c;
+    p.warmup = 200_h;
+    p.horizon = 5200_h;
+    std::vector<double> waits;
+    for (int r = 0; r < 100; ++r) {
+      p.seed = 50000 + static_cast<uint64_t>(r);
+      waits.push_back(run_mmc(p).mean_wait_hours);
+    }
+    double mean = 0, sq = 0;
+    for (double w : waits) mean += w / waits.size();
+    for (double w : waits) sq += (w - mean) * (w - mean);
+    const double half = 1.984 * std::sqrt(sq / (waits.size() - 1)) / std::sqrt(100.0);
+    const double theory = mmc_theory(p.arrivals_per_hour, p.services_per_hour, c).wq;
+    EXPECT_NEAR(mean, theory, half) << "c=" << c;
+  }
 }
 
 }  // namespace

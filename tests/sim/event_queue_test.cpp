@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -160,6 +161,39 @@ TEST(TimerQueue, CancelAnywhereKeepsTheOrder) {
   // Slots are reused: the table holds as many as were ever live at once, not one per timer set.
   EXPECT_EQ(timers.slots_allocated(), peak);
   EXPECT_GT(sequence, 2 * peak);
+}
+
+}  // namespace
+}  // namespace tradesim::sim
+
+namespace tradesim::sim {
+namespace {
+
+// The long label (ctest --preset long): the same ordering property over 2,000 seeds.
+TEST(EventQueueLong, PopsInOrderOverManySeeds) {
+  for (uint64_t seed = 100; seed < 2100; ++seed) {
+    Rng rng(seed, 2, purpose("test"));
+    EventQueue q;
+    Reference ref;
+    uint64_t sequence = 0;
+    int64_t now = 0;
+    const double scale = std::pow(10.0, static_cast<double>(rng.below(13)));  // 1 ns .. 17 min
+    for (int step = 0; step < 5000; ++step) {
+      if (rng.uniform() < 0.55 || ref.empty()) {
+        const Event e{now + static_cast<int64_t>(rng.exponential(scale)),
+                      make_event_key(static_cast<NodeId>(rng.below(64)), sequence++),
+                      static_cast<NodeId>(rng.below(64)), 0, EventKind::kEmptyMessage};
+        q.push(e);
+        ref.emplace(e.time, e.key, e.target);
+      } else {
+        ASSERT_EQ(q.top().time, std::get<0>(*ref.begin())) << "seed " << seed;
+        ASSERT_EQ(q.top().key, std::get<1>(*ref.begin())) << "seed " << seed;
+        now = q.top().time;
+        q.pop();
+        ref.erase(ref.begin());
+      }
+    }
+  }
 }
 
 }  // namespace
