@@ -1,0 +1,38 @@
+// Appending blocks with parent, height and Merkle-root checks; fork detection.
+#include "models/ledger/chain.hpp"
+
+namespace tradesim::ledger {
+
+std::string_view append_name(Append a) {
+  switch (a) {
+    case Append::kAppended:
+      return "appended";
+    case Append::kAlreadyHave:
+      return "already_have";
+    case Append::kFork:
+      return "fork";
+    case Append::kNotNext:
+      return "not_next";
+    case Append::kWrongParent:
+      return "wrong_parent";
+    case Append::kBadTxRoot:
+      return "bad_tx_root";
+  }
+  return "?";
+}
+
+Append Chain::append(Block block) {
+  const uint64_t h = block.header.height;
+  if (h >= 1 && h <= height()) {
+    if (blocks_[h].hash() == block.hash()) return Append::kAlreadyHave;
+    ++forks_;
+    return Append::kFork;
+  }
+  if (h != height() + 1) return Append::kNotNext;
+  if (block.header.parent != tip().hash()) return Append::kWrongParent;
+  if (!block.tx_root_matches()) return Append::kBadTxRoot;
+  blocks_.push_back(std::move(block));
+  return Append::kAppended;
+}
+
+}  // namespace tradesim::ledger

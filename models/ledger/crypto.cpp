@@ -1,0 +1,124 @@
+// OpenSSL and libsodium behind the ledger's crypto API.
+#include "models/ledger/crypto.hpp"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace tradesim::ledger {
+
+namespace {
+
+// The SHA-256 implementation, fetched once (a fetch per hash costs more than the hash).
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) throw std::runtime_error("OpenSSL: SHA-256 is not available");
+    return m;
+  }();
+  return md;
+}
+
+void init_sodium() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium failed to initialise");
+}
+
+}  // namespace
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: cannot start a SHA-256 digest");
+  }
+}
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
+
+Sha256& Sha256::update(std::span<const uint8_t> bytes) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+  return *this;
+}
+
+Sha256& Sha256::update_u64(uint64_t v) {
+  std::array<uint8_t, 8> le{};
+  for (int i = 0; i < 8; ++i) le[static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+  return update(std::span<const uint8_t>(le));
+}
+
+Digest Sha256::finish() {
+  Digest d{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.data(), &n);
+  return d;
+}
+
+Digest sha256(std::span<const uint8_t> bytes) {
+  Digest d{};
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), d.data(), &n, sha256_md(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 failed");
+  }
+  return d;
+}
+
+Digest sha256(std::string_view text) {
+  return sha256({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+KeyPair KeyPair::from_seed(const std::array<uint8_t, 32>& seed) {
+  init_sodium();
+  KeyPair k;
+  crypto_sign_seed_keypair(k.public_.data(), k.secret_.data(), seed.data());
+  return k;
+}
+
+KeyPair KeyPair::derive(uint64_t run_seed, uint64_t node) {
+  const Digest seed =
+      Sha256().update("tradesim ed25519 key").update_u64(run_seed).update_u64(node).finish();
+  return from_seed(seed);
+}
+
+Signature KeyPair::sign(std::span<const uint8_t> message) const {
+  Signature s{};
+  crypto_sign_detached(s.data(), nullptr, message.data(), message.size(), secret_.data());
+  return s;
+}
+
+bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signature& signature) {
+  init_sodium();
+  return crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
+                                     key.data()) == 0;
+}
+
+bool VerificationMemo::verify(const PublicKey& key, const Digest& digest,
+                              const Signature& signature) {
+  const Digest memo_key = Sha256()
+                              .update(std::span<const uint8_t>(key))
+                              .update(digest)
+                              .update(std::span<const uint8_t>(signature))
+                              .finish();
+  if (const auto it = results_.find(memo_key); it != results_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  ++real_checks_;
+  const bool ok = ledger::verify(key, std::span<const uint8_t>(digest), signature);
+  results_.emplace(memo_key, ok);
+  return ok;
+}
+
+}  // namespace tradesim::ledger

@@ -1,0 +1,51 @@
+// Pending transactions of one validator: bounded in count and bytes, ordered by fee (highest
+// first), then age (oldest first), then id; duplicates and replays are refused.
+#pragma once
+
+#include <map>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include "models/ledger/transaction.hpp"
+
+namespace tradesim::ledger {
+
+enum class Admission { kAdmitted, kDuplicate, kReplay, kBadSignature, kFull };
+std::string_view admission_name(Admission a);
+
+class Mempool {
+ public:
+  Mempool(size_t max_transactions, uint64_t max_bytes)
+      : max_transactions_(max_transactions), max_bytes_(max_bytes) {}
+
+  // Checks the signature (through the memo when given), then duplicates and replays. When full,
+  // a transaction that ranks above the lowest-ranked one evicts it.
+  Admission admit(const TxPtr& tx, VerificationMemo* memo);
+  // The best transactions that fit a block of max_transactions and max_bytes, in order.
+  std::vector<TxPtr> select(size_t max_transactions, uint64_t max_bytes) const;
+  // Drops committed transactions and remembers each sender's highest committed nonce.
+  void remove_committed(const std::vector<TxPtr>& transactions);
+  bool contains(const Digest& id) const { return by_id_.count(id) != 0; }
+
+  size_t size() const { return by_id_.size(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  // (negated fee, submit time, id): ascending = best first.
+  using Rank = std::tuple<int64_t, int64_t, Digest>;
+  static Rank rank_of(const Transaction& tx) {
+    return {-static_cast<int64_t>(tx.fee), tx.submitted_ns, tx.id()};
+  }
+  void erase(const Digest& id);
+
+  size_t max_transactions_;
+  uint64_t max_bytes_;
+  uint64_t bytes_ = 0;
+  std::map<Rank, TxPtr> ranked_;
+  std::map<Digest, Rank> by_id_;
+  std::set<std::pair<uint64_t, uint64_t>> pending_nonces_;  // (sender, nonce)
+  std::map<uint64_t, uint64_t> committed_nonce_;            // sender -> highest committed
+};
+
+}  // namespace tradesim::ledger

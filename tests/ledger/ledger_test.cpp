@@ -1,0 +1,233 @@
+// The ledger's building blocks against published test vectors and hand-worked cases.
+#include <gtest/gtest.h>
+
+#include "models/ledger/block.hpp"
+#include "models/ledger/chain.hpp"
+#include "models/ledger/crypto.hpp"
+#include "models/ledger/mempool.hpp"
+#include "models/ledger/merkle.hpp"
+#include "models/ledger/world_state.hpp"
+
+namespace tradesim::ledger {
+namespace {
+
+std::array<uint8_t, 32> from_hex32(const std::string& hex) {
+  std::array<uint8_t, 32> out{};
+  for (size_t i = 0; i < 32; ++i)
+    out[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  return out;
+}
+
+// FIPS 180-2 appendix B.1 and the empty string.
+TEST(Crypto, Sha256KnownVectors) {
+  EXPECT_EQ(to_hex(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256().update("a").update("bc").finish(), sha256("abc"));
+}
+
+// RFC 8032 section 7.1, TEST 1 (empty message).
+TEST(Crypto, Ed25519Rfc8032Vector) {
+  const KeyPair k = KeyPair::from_seed(
+      from_hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  EXPECT_EQ(to_hex(k.public_key()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  const Signature s = k.sign(std::span<const uint8_t>());
+  EXPECT_EQ(to_hex(s),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39"
+            "701cf9b4"
+            "6bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_TRUE(verify(k.public_key(), std::span<const uint8_t>(), s));
+}
+
+TEST(Crypto, DerivedKeysAreReproducibleAndDistinct) {
+  EXPECT_EQ(KeyPair::derive(1, 7).public_key(), KeyPair::derive(1, 7).public_key());
+  EXPECT_NE(KeyPair::derive(1, 7).public_key(), KeyPair::derive(1, 8).public_key());
+  EXPECT_NE(KeyPair::derive(1, 7).public_key(), KeyPair::derive(2, 7).public_key());
+  const KeyPair k = KeyPair::derive(1, 7);
+  const Digest d = sha256("block 12");
+  Signature s = k.sign(d);
+  EXPECT_TRUE(verify(k.public_key(), std::span<const uint8_t>(d), s));
+  s[10] ^= 1;
+  EXPECT_FALSE(verify(k.public_key(), std::span<const uint8_t>(d), s));
+  EXPECT_FALSE(verify(KeyPair::derive(1, 8).public_key(), std::span<const uint8_t>(d), k.sign(d)));
+}
+
+TEST(Crypto, MemoChecksEachTripleOnce) {
+  VerificationMemo memo;
+  const KeyPair k = KeyPair::derive(3, 1);
+  const Digest d = sha256("vote");
+  const Signature good = k.sign(d);
+  Signature bad = good;
+  bad[0] ^= 0x80;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(memo.verify(k.public_key(), d, good));
+    EXPECT_FALSE(memo.verify(k.public_key(), d, bad));
+  }
+  EXPECT_EQ(memo.real_checks(), 2u);
+  EXPECT_EQ(memo.hits(), 18u);
+}
+
+std::vector<Digest> leaves(size_t n) {
+  std::vector<Digest> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(merkle_leaf(sha256("tx" + std::to_string(i))));
+  return out;
+}
+
+TEST(Merkle, EveryProofVerifiesAndTamperingFails) {
+  for (size_t n = 1; n <= 33; ++n) {
+    const auto ls = leaves(n);
+    const Digest root = merkle_root(ls);
+    for (size_t i = 0; i < n; ++i) {
+      const MerkleProof p = merkle_proof(ls, i);
+      ASSERT_TRUE(verify_merkle_proof(ls[i], p, root)) << n << " " << i;
+      EXPECT_FALSE(verify_merkle_proof(ls[(i + 1) % n], p, root) && n > 1) << n << " " << i;
+      if (!p.path.empty()) {
+        MerkleProof bad = p;
+        bad.path[0].sibling[0] ^= 1;
+        EXPECT_FALSE(verify_merkle_proof(ls[i], bad, root));
+        bad = p;
+        bad.path.pop_back();
+        EXPECT_FALSE(verify_merkle_proof(ls[i], bad, root));
+      }
+    }
+  }
+}
+
+TEST(Merkle, RootByHand) {
+  const auto ls = leaves(3);
+  // Three leaves: node(node(l0, l1), l2), the odd leaf carried up unchanged.
+  EXPECT_EQ(merkle_root(ls), merkle_node(merkle_node(ls[0], ls[1]), ls[2]));
+  EXPECT_EQ(merkle_root(std::span<const Digest>(ls.data(), 1)), ls[0]);
+  // A duplicated last leaf gives another root (no CVE-2012-2459 ambiguity).
+  auto dup = ls;
+  dup.push_back(ls[2]);
+  EXPECT_NE(merkle_root(dup), merkle_root(ls));
+}
+
+TxPtr payment(uint64_t sender, uint64_t nonce, uint64_t fee, int64_t submitted,
+              int64_t amount = 10) {
+  Transaction tx;
+  tx.kind = TxKind::kPayment;
+  tx.sender = sender;
+  tx.nonce = nonce;
+  tx.fee = fee;
+  tx.recipient = 99;
+  tx.amount = amount;
+  tx.declared_bytes = 200;
+  tx.submitted_ns = submitted;
+  tx.sign_with(KeyPair::derive(1, sender));
+  return std::make_shared<const Transaction>(tx);
+}
+
+TEST(Transaction, IdCoversEveryFieldAndSignatureChecks) {
+  const TxPtr a = payment(1, 1, 5, 100);
+  Transaction b = *a;
+  EXPECT_TRUE(b.verify_signature());
+  b.amount = 11;
+  EXPECT_NE(b.id(), a->id());
+  EXPECT_FALSE(b.verify_signature());  // the signature was over the old contents
+  EXPECT_EQ(a->wire_size(), 1 + 56 + 32 + 8 + 64 + 200u);
+}
+
+TEST(Mempool, OrdersByFeeThenAgeAndRefusesDuplicatesAndReplays) {
+  Mempool pool(100, 1 << 20);
+  VerificationMemo memo;
+  const TxPtr cheap_old = payment(1, 1, 1, 10), rich = payment(2, 1, 9, 50),
+              cheap_new = payment(3, 1, 1, 20);
+  for (const TxPtr& tx : {cheap_new, rich, cheap_old})
+    EXPECT_EQ(pool.admit(tx, &memo), Admission::kAdmitted);
+  EXPECT_EQ(pool.admit(rich, &memo), Admission::kDuplicate);
+  EXPECT_EQ(pool.admit(payment(2, 1, 3, 60), &memo), Admission::kReplay);  // same sender and nonce
+  Transaction forged = *payment(4, 1, 1, 1);
+  forged.amount = 1000000;
+  EXPECT_EQ(pool.admit(std::make_shared<const Transaction>(forged), &memo),
+            Admission::kBadSignature);
+  const auto order = pool.select(10, 1 << 20);
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0], rich);
+  EXPECT_EQ(order[1], cheap_old);
+  EXPECT_EQ(order[2], cheap_new);
+  EXPECT_EQ(pool.select(2, 1 << 20).size(), 2u);
+  EXPECT_EQ(pool.select(10, rich->wire_size()).size(), 1u);  // byte limit
+  pool.remove_committed({rich});
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool.admit(rich, &memo), Admission::kReplay);  // committed: a replay now
+  EXPECT_EQ(pool.admit(payment(2, 2, 1, 70), &memo), Admission::kAdmitted);
+}
+
+TEST(Mempool, FullPoolEvictsTheLowestRanked) {
+  Mempool pool(2, 1 << 20);
+  VerificationMemo memo;
+  EXPECT_EQ(pool.admit(payment(1, 1, 5, 1), &memo), Admission::kAdmitted);
+  EXPECT_EQ(pool.admit(payment(2, 1, 1, 1), &memo), Admission::kAdmitted);
+  EXPECT_EQ(pool.admit(payment(3, 1, 1, 2), &memo), Admission::kFull);  // ranks below both
+  const TxPtr rich = payment(4, 1, 7, 3);
+  EXPECT_EQ(pool.admit(rich, &memo), Admission::kAdmitted);
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool.select(10, 1 << 20)[0], rich);
+}
+
+TEST(WorldState, PaymentsMoveMoneyAndTheRootFollowsTheState) {
+  WorldState a, b;
+  a.set_balance(1, 100);
+  b.set_balance(1, 100);
+  EXPECT_EQ(a.root(), b.root());
+  EXPECT_TRUE(a.apply(*payment(1, 1, 2, 0, 30), 500));
+  EXPECT_EQ(a.balance(1), 68);
+  EXPECT_EQ(a.balance(99), 30);
+  EXPECT_EQ(a.balance(500), 2);
+  EXPECT_NE(a.root(), b.root());
+  const Digest before = a.root();
+  EXPECT_FALSE(a.apply(*payment(1, 2, 0, 0, 1000), 500));  // cannot pay: nothing changes
+  EXPECT_EQ(a.root(), before);
+  // Same state reached in another order: same root.
+  WorldState c;
+  c.set_balance(500, 2);
+  c.set_balance(99, 30);
+  c.set_balance(1, 68);
+  c.put("nonce/1", "1");
+  WorldState d;
+  d.set_balance(1, 68);
+  d.set_balance(99, 30);
+  d.set_balance(500, 2);
+  d.put("nonce/1", "1");
+  EXPECT_EQ(c.root(), d.root());
+}
+
+Block next_block(const Chain& chain, std::vector<TxPtr> txs, uint64_t proposer) {
+  Block b;
+  b.header.height = chain.height() + 1;
+  b.header.parent = chain.tip().hash();
+  b.header.proposer = proposer;
+  b.header.tx_count = static_cast<uint32_t>(txs.size());
+  b.transactions = std::move(txs);
+  b.header.tx_root = Block::tx_root_of(b.transactions);
+  b.sign_with(KeyPair::derive(1, proposer));
+  return b;
+}
+
+TEST(Chain, LinksBlocksAndDetectsForks) {
+  Chain chain;
+  const Block b1 = next_block(chain, {payment(1, 1, 1, 0)}, 0);
+  EXPECT_TRUE(b1.verify_proposer(KeyPair::derive(1, 0).public_key()));
+  EXPECT_FALSE(b1.verify_proposer(KeyPair::derive(1, 1).public_key()));
+  Block conflicting = next_block(chain, {payment(2, 1, 1, 0)}, 1);
+  EXPECT_EQ(chain.append(b1), Append::kAppended);
+  EXPECT_EQ(chain.append(b1), Append::kAlreadyHave);
+  EXPECT_EQ(chain.append(conflicting), Append::kFork);
+  EXPECT_EQ(chain.forks_detected(), 1u);
+  Block orphan = next_block(chain, {}, 0);
+  orphan.header.parent = sha256("elsewhere");
+  EXPECT_EQ(chain.append(orphan), Append::kWrongParent);
+  Block bad_root = next_block(chain, {payment(3, 1, 1, 0)}, 0);
+  bad_root.transactions.push_back(payment(4, 1, 1, 0));  // not covered by the header's root
+  EXPECT_EQ(chain.append(bad_root), Append::kBadTxRoot);
+  Block gap = next_block(chain, {}, 0);
+  gap.header.height += 1;
+  EXPECT_EQ(chain.append(gap), Append::kNotNext);
+  EXPECT_EQ(chain.height(), 1u);
+}
+
+}  // namespace
+}  // namespace tradesim::ledger
