@@ -121,6 +121,16 @@ bool report_build_errors(const sim::Diagnostics& diagnostics, const std::string&
   return true;
 }
 
+// Builds the world; every problem (including a model's exception) becomes a diagnostic.
+bool build(const sim::Registry& registry, sim::World& world, const std::string& file) {
+  try {
+    sim::build_world(registry, world);
+  } catch (const std::exception& e) {
+    world.diagnostics().add(sim::Mark{file, 0, 0}, "", e.what());
+  }
+  return !report_build_errors(world.diagnostics(), file);
+}
+
 }  // namespace
 
 int validate_scenario(const sim::Registry& registry, const RunOptions& options) {
@@ -129,8 +139,7 @@ int validate_scenario(const sim::Registry& registry, const RunOptions& options) 
   sim::Engine engine(scenario->seed());
   sim::Diagnostics diagnostics;
   sim::World world(engine, *scenario, diagnostics);
-  sim::build_world(registry, world);
-  if (report_build_errors(diagnostics, options.scenario_file)) return kInvalidScenario;
+  if (!build(registry, world, options.scenario_file)) return kInvalidScenario;
   if (!options.quiet) {
     fmt::print("{}: valid. {} nodes, {} sites, {} of simulated time, {} sweep run(s)\n",
                options.scenario_file, engine.node_count(), engine.network().site_count(),
@@ -145,12 +154,7 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
   sim::Engine engine(scenario->seed());
   sim::Diagnostics diagnostics;
   sim::World world(engine, *scenario, diagnostics);
-  try {
-    sim::build_world(registry, world);
-  } catch (const std::exception& e) {
-    diagnostics.add(sim::Mark{options.scenario_file, 0, 0}, "", e.what());
-  }
-  if (report_build_errors(diagnostics, options.scenario_file)) return kInvalidScenario;
+  if (!build(registry, world, options.scenario_file)) return kInvalidScenario;
 
   const std::string output = options.output.empty() ? scenario->name() + ".h5" : options.output;
   std::unique_ptr<sim::Hdf5Writer> writer;
@@ -186,6 +190,12 @@ int run_scenario(const sim::Registry& registry, const RunOptions& options) {
     if (g_interrupted.load()) engine.request_stop();
     reason = engine.run(
         {.until = sim::SimTime::zero() + scenario->length(), .max_events = options.max_events});
+  } catch (const sim::Hdf5Error& e) {
+    g_running_engine.store(nullptr);
+    progress.done();
+    fmt::print(stderr, "tradesim: cannot write {} at {}: {}\n", output, engine.now().to_string(),
+               e.what());
+    return kOutputError;  // the file keeps its .partial name: it is not a complete run
   } catch (const std::exception& e) {
     g_running_engine.store(nullptr);
     progress.done();

@@ -76,8 +76,7 @@ void Engine::set_progress(std::function<void(const Progress&)> callback,
 }
 
 StopReason Engine::run(RunLimits limits) {
-  start();
-  stop_requested_.store(false, std::memory_order_relaxed);
+  start();  // a stop requested before or during start stays requested
   const auto wall_start = std::chrono::steady_clock::now();
   auto next_progress = wall_start + progress_every_;
   const int64_t until = limits.until.ns();
@@ -102,6 +101,7 @@ StopReason Engine::run(RunLimits limits) {
       break;
     }
     if (stop_requested_.load(std::memory_order_relaxed)) {
+      stop_requested_.store(false, std::memory_order_relaxed);  // consumed: run() may resume
       reason = StopReason::kStopRequested;
       break;
     }
@@ -329,7 +329,7 @@ void Engine::crash(NodeId id) {
   c.cpu_queue.clear();
   c.cpu_head = 0;
   s.busy_until = now_;
-  s.node->on_crash();
+  s.node->on_crash(now());
 }
 
 void Engine::restart(NodeId id) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -253,6 +254,7 @@ inline bool Engine::send(NodeId from, NodeId to, Message&& msg, const SendOption
   // Only the bound is checked here (touching the receiver's slot would cost a cache miss per
   // remote send); a message to an empty id is reported when it arrives.
   if (to >= nodes_.size()) check_node(to);
+  if (options.delay < Duration::zero()) throw std::invalid_argument("send: negative delay");
   ++stats_.messages_sent;
   int64_t arrival = departure_time(s) + options.delay.ns();
   if (network_.site_count() != 0) {

@@ -89,6 +89,20 @@ void describe(hid_t object, std::string_view units, std::string_view description
   write_string_attribute(object, "description", description);
 }
 
+// Creates the groups above `path` that do not exist yet, without time stamps (intermediate groups
+// made by the library would carry them).
+void ensure_parents(hid_t file, const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string group = path.substr(0, slash);
+    if (H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0) continue;
+    Handle gcpl = object_plist(H5P_GROUP_CREATE);
+    Handle g(check(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT),
+                   "create group " + group),
+             H5Gclose);
+  }
+}
+
 std::string series_path(const TimeSeries& s) {
   return "/timeseries/" + s.info().name;
 }
@@ -102,7 +116,8 @@ Hdf5Writer::Hdf5Writer(std::string path) : path_(std::move(path)) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by exceptions instead
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "create a file access list"), H5Pclose);
   check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110), "pin the file format");
-  file_ = H5Fcreate(partial_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  Handle fcpl = object_plist(H5P_FILE_CREATE);  // the root group without time stamps too
+  file_ = H5Fcreate(partial_path().c_str(), H5F_ACC_TRUNC, fcpl, fapl);
   if (file_ < 0) throw Hdf5Error("cannot create " + partial_path());
   set_attribute("tradesim_version", version());
   set_attribute("git_commit", git_commit());
@@ -140,10 +155,10 @@ int64_t Hdf5Writer::dataset(const std::string& path, int64_t type, std::string_v
   check(H5Pset_chunk(dcpl, 1, &kChunkRows), "chunk " + path);
   if (compress_shuffle) check(H5Pset_shuffle(dcpl), "shuffle " + path);
   check(H5Pset_deflate(dcpl, kDeflateLevel), "compress " + path);
-  Handle lcpl(check(H5Pcreate(H5P_LINK_CREATE), "create a link list"), H5Pclose);
-  check(H5Pset_create_intermediate_group(lcpl, 1), "create intermediate groups");
-  const hid_t id = check(H5Dcreate2(file_, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT),
-                         "create dataset " + path);
+  ensure_parents(file_, path);
+  const hid_t id =
+      check(H5Dcreate2(file_, path.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+            "create dataset " + path);
   datasets_[path] = id;
   rows_[path] = 0;
   describe(id, units, description);
@@ -213,9 +228,8 @@ void Hdf5Writer::scalar(const std::string& path, int64_t type, const void* value
                         std::string_view units, std::string_view description) {
   Handle space(check(H5Screate(H5S_SCALAR), "create a scalar space"), H5Sclose);
   Handle dcpl = object_plist(H5P_DATASET_CREATE);
-  Handle lcpl(check(H5Pcreate(H5P_LINK_CREATE), "create a link list"), H5Pclose);
-  check(H5Pset_create_intermediate_group(lcpl, 1), "create intermediate groups");
-  Handle id(check(H5Dcreate2(file_, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT),
+  ensure_parents(file_, path);
+  Handle id(check(H5Dcreate2(file_, path.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                   "create dataset " + path),
             H5Dclose);
   check(H5Dwrite(id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value), "write " + path);
@@ -255,9 +269,8 @@ void Hdf5Writer::finish(Metrics& metrics, std::string_view status) {
       const std::string path = base + leaf;
       Handle space(check(H5Screate_simple(1, &n, nullptr), "create a space"), H5Sclose);
       Handle dcpl = object_plist(H5P_DATASET_CREATE);
-      Handle lcpl(check(H5Pcreate(H5P_LINK_CREATE), "create a link list"), H5Pclose);
-      check(H5Pset_create_intermediate_group(lcpl, 1), "create intermediate groups");
-      Handle id(check(H5Dcreate2(file_, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT),
+      ensure_parents(file_, path);
+      Handle id(check(H5Dcreate2(file_, path.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                       "create dataset " + path),
                 H5Dclose);
       if (n > 0) check(H5Dwrite(id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + path);

@@ -69,8 +69,9 @@ class Node {
   virtual void on_start(Context&) {}
   virtual void on_message(Context&, NodeId /*from*/, const Message&) {}
   virtual void on_timer(Context&, TimerId, uint64_t /*tag*/) {}
-  // The node crashed: its timers and queued input are gone; drop volatile state here.
-  virtual void on_crash() {}
+  // The node crashed at `at`: its timers and queued input are gone; drop volatile state here.
+  // (It has no Context: a crashed node cannot act.)
+  virtual void on_crash(SimTime /*at*/) {}
   // What the node is ("exporter", "pbft-validator"), for the /nodes table.
   virtual std::string_view kind() const { return "node"; }
 };

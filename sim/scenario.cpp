@@ -121,23 +121,70 @@ void add_kernel_actions(Registry& r) {
   sites.key = "sites";
   sites.type = FieldType::kList;
   sites.item_type = FieldType::kString;
-  sites.required = true;
-  sites.description = "the sites cut off from all others";
-  r.add_action(ActionSpec{"partition",
-                          "Cut the listed sites off from all other sites; with `for`, heal after.",
-                          {sites},
+  sites.description = "sites cut off from all the others (one group)";
+  Field groups = Field::scalar("groups", FieldType::kAny, "",
+                               "several groups, each a list of sites: [[A, B], [C]]; every group "
+                               "is cut off from the others and from the sites not listed");
+  r.add_action(ActionSpec{
+      "partition",
+      "Cut groups of sites off from each other (give `sites` for one group or `groups` for "
+      "several); with `for`, heal after.",
+      {sites, groups},
+      false,
+      [](World& w, const TimelineEntry& e) {
+        std::vector<std::vector<SiteId>> cut;
+        auto add_group = [&](const ConfigNode& list, const std::string& path) {
+          if (!list.is_list() || list.list.empty()) {
+            w.diagnostics().add(list.mark, path, "expected a non-empty list of site names");
+            return;
+          }
+          std::vector<SiteId> group;
+          for (size_t i = 0; i < list.list.size(); ++i) {
+            const ConfigNode& item = list.list[i];
+            if (auto s = w.site(item.scalar, item.mark, path + "." + std::to_string(i))) {
+              group.push_back(*s);
+            }
+          }
+          cut.push_back(group);
+        };
+        const ConfigNode* one = e.node->find("sites");
+        const ConfigNode* many = e.node->find("groups");
+        if ((one == nullptr) == (many == nullptr)) {
+          w.diagnostics().add(e.node->mark, e.path, "give either `sites` (one group) or `groups`");
+          return;
+        }
+        if (one != nullptr) add_group(*one, e.path + ".sites");
+        if (many != nullptr) {
+          if (!many->is_list()) {
+            w.diagnostics().add(many->mark, e.path + ".groups",
+                                "expected a list of lists of sites");
+            return;
+          }
+          for (size_t g = 0; g < many->list.size(); ++g) {
+            add_group(many->list[g], e.path + ".groups." + std::to_string(g));
+          }
+        }
+        // A site in two groups is reported now, not when the partition happens.
+        std::vector<int> seen(w.engine().network().site_count(), 0);
+        for (const auto& group : cut) {
+          for (SiteId site : group) {
+            if (seen[site]++ != 0) {
+              w.diagnostics().add(
+                  e.node->mark, e.path,
+                  "site " + w.engine().network().site_name(site) + " is in two groups");
+              return;
+            }
+          }
+        }
+        faults::partition(w.engine(), cut, e.at, e.duration.value_or(Duration::max()));
+      }});
+  r.add_action(ActionSpec{"heal",
+                          "Heal every partition in force (reconnect all sites).",
+                          {},
                           false,
                           [](World& w, const TimelineEntry& e) {
-                            std::vector<SiteId> group;
-                            const ConfigNode& list = *e.node->find("sites");
-                            for (size_t i = 0; i < list.list.size(); ++i) {
-                              if (auto s = w.site(list.list[i].scalar, list.list[i].mark,
-                                                  e.path + ".sites." + std::to_string(i))) {
-                                group.push_back(*s);
-                              }
-                            }
-                            faults::partition(w.engine(), {group}, e.at,
-                                              e.duration.value_or(Duration::max()));
+                            Engine& engine = w.engine();
+                            engine.schedule(e.at, [&engine] { engine.network().heal_all(); });
                           }});
   std::vector<Field> degrade = network_field().fields[1].fields;
   r.add_action(ActionSpec{
@@ -441,6 +488,7 @@ std::vector<SweepRun> expand_sweep(const Scenario& scenario) {
   const auto replications = static_cast<uint64_t>(scenario.integer("scenario.replications"));
   std::vector<SweepRun> runs;
   for (size_t p = 0; p < points; ++p) {
+    uint64_t base_seed = scenario.seed();
     std::vector<std::pair<std::string, std::string>> parameters;
     size_t rest = p;
     // The last axis varies fastest.
@@ -449,10 +497,13 @@ std::vector<SweepRun> expand_sweep(const Scenario& scenario) {
       digits[a] = rest % axes[a].second.size();
       rest /= axes[a].second.size();
     }
-    for (size_t a = 0; a < axes.size(); ++a)
+    for (size_t a = 0; a < axes.size(); ++a) {
       parameters.emplace_back(axes[a].first, axes[a].second[digits[a]]);
+      // A swept seed is the base seed of that point's replications.
+      if (axes[a].first == "scenario.seed") base_seed = std::stoull(axes[a].second[digits[a]]);
+    }
     for (uint64_t r = 0; r < replications; ++r) {
-      runs.push_back(SweepRun{runs.size(), parameters, r, replication_seed(scenario.seed(), r)});
+      runs.push_back(SweepRun{runs.size(), parameters, r, replication_seed(base_seed, r)});
     }
   }
   return runs;

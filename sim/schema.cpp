@@ -294,7 +294,7 @@ void validate_fields(ConfigNode& node, const std::vector<Field>& fields,
       } else if (f->type == FieldType::kObject && f->implicit) {
         ConfigNode section;
         section.kind = ConfigNode::Kind::kMap;
-        section.mark = Mark{"default", 0, 0};
+        section.mark = node.mark;  // its missing keys are reported where its parent is
         ConfigNode& added = node.set(f->key, std::move(section));
         validate_fields(added, f->fields, nullptr, child_path(f->key), diagnostics);
       } else if (value != nullptr) {

@@ -45,7 +45,8 @@ class Station {
     advance(now);
     if (busy_ == 0) throw std::logic_error("station: departure with no job in service");
     ++departures_;
-    if (queue_.empty()) {
+    // A server closed by set_servers() stops once its job is done, even with ships waiting.
+    if (busy_ > servers_ || queue_.empty()) {
       --busy_;
       return std::nullopt;
     }
@@ -70,6 +71,16 @@ class Station {
       started.push_back(start(next));
     }
     return started;
+  }
+
+  // Forgets every job (a crash of the owner): the queue empties and every server is free.
+  // Returns how many jobs were lost.
+  size_t clear(SimTime now) {
+    advance(now);
+    const size_t lost = queue_.size() + static_cast<size_t>(busy_);
+    queue_.clear();
+    busy_ = 0;
+    return lost;
   }
 
   // Forgets the statistics gathered so far (end of the warm-up period); the state is kept.

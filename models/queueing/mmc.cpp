@@ -24,7 +24,18 @@ void Port::on_start(sim::Context& ctx) {
          {"departure_ns", sim::ColumnType::kInt, "ns", "end of service"},
          {"wait_h", sim::ColumnType::kFloat, "h", "time waiting for a berth"}});
   }
-  ctx.set_timer(warmup_, kWarmupOver);
+  ships_lost_ = &ctx.metrics().counter("port.ships_lost", "ships",
+                                       "ships in port forgotten when the port crashed");
+  // Started again after a crash: the warm-up is over or its timer is still to come.
+  if (ctx.now() < sim::SimTime::zero() + warmup_)
+    ctx.set_timer(warmup_ - ctx.now().since_start(), kWarmupOver);
+  update_gauges();
+}
+
+void Port::on_crash(sim::SimTime at) {
+  in_service_.clear();
+  const size_t lost = berths_.clear(at);
+  if (ships_lost_ != nullptr) ships_lost_->add(static_cast<int64_t>(lost));
 }
 
 void Port::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {

@@ -66,6 +66,8 @@ class Port : public sim::Node {
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
   void on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) override;
+  // The port's records are lost: ships in port are forgotten (counted in port.ships_lost).
+  void on_crash(sim::SimTime at) override;
   std::string_view kind() const override { return "port"; }
 
   MmcResult result(sim::SimTime now) const;
@@ -89,6 +91,7 @@ class Port : public sim::Node {
   sim::Gauge* queue_gauge_ = nullptr;
   sim::Gauge* busy_gauge_ = nullptr;
   sim::EventTable* ships_ = nullptr;
+  sim::Counter* ships_lost_ = nullptr;
 };
 
 // Builds a source and a port on `engine` and runs to the horizon.

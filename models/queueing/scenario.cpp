@@ -1,6 +1,8 @@
 // Builds an M/M/c port (ship source + port) from `actors.port`; `close_berths` closes berths.
 #include "models/queueing/scenario.hpp"
 
+#include <algorithm>
+
 #include "models/queueing/mmc.hpp"
 #include "models/queueing/theory.hpp"
 
@@ -97,19 +99,21 @@ void register_model(sim::Registry& registry) {
                                     "\"" + e.target + "\" is not a port");
             return;
           }
-          const int open = port->berths();
-          if (closed > open) {
-            world.diagnostics().add(e.node->find("berths")->mark, e.path + ".berths",
-                                    "the port has only " + std::to_string(open) + " berths");
+          if (closed > port->berths()) {
+            world.diagnostics().add(
+                e.node->find("berths")->mark, e.path + ".berths",
+                "the port has only " + std::to_string(port->berths()) + " berths");
             return;
           }
-          auto set = [&engine, id](int n) {
-            engine.invoke(id, [n](sim::Node& node, sim::Context& ctx) {
-              static_cast<Port&>(node).set_berths(ctx, n);
+          // Relative changes, applied at their time, so that overlapping closures add up.
+          auto change = [&engine, id](int delta) {
+            engine.invoke(id, [delta](sim::Node& node, sim::Context& ctx) {
+              auto& p = static_cast<Port&>(node);
+              p.set_berths(ctx, std::max(0, p.berths() + delta));
             });
           };
-          engine.schedule(e.at, [set, open, closed] { set(open - closed); });
-          if (e.duration) engine.schedule(e.at + *e.duration, [set, open] { set(open); });
+          engine.schedule(e.at, [change, closed] { change(-closed); });
+          if (e.duration) engine.schedule(e.at + *e.duration, [change, closed] { change(closed); });
         }
       }});
 }

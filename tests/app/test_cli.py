@@ -32,10 +32,14 @@ def datasets(path):
     return out, attrs
 
 
-def test_version_names_the_commit(tradesim):
+def test_version_names_the_commit_it_was_built_from(tradesim):
     r = run([tradesim, "--version"])
     assert r.returncode == 0
-    assert re.match(r"tradesim \d+\.\d+\.\d+ \(git [0-9a-f]+|unknown\)", r.stdout), r.stdout
+    m = re.fullmatch(r"tradesim \d+\.\d+\.\d+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)\n", r.stdout)
+    assert m, r.stdout
+    head = run(["git", "-C", SOURCE, "rev-parse", "--short=12", "HEAD"])
+    if head.returncode == 0:  # in a git checkout: the binary must name HEAD
+        assert m.group(1).removesuffix("-dirty") == head.stdout.strip()
 
 
 def test_usage_errors_exit_2(tradesim):

@@ -185,7 +185,7 @@ class Pinger : public Node {
     ctx.set_timer(1_s, 1);
   }
   void on_message(Context&, NodeId, const Message&) override { ++received; }
-  void on_crash() override { ++crashes; }
+  void on_crash(SimTime) override { ++crashes; }
   NodeId peer_;
   int starts = 0, ticks = 0, received = 0, crashes = 0;
 };
@@ -350,6 +350,74 @@ TEST(Engine, MessagesToUnknownNodesAreErrors) {
   Engine g(1);
   g.emplace_node<Recorder>(1, 0);
   EXPECT_THROW(g.emplace_node<Recorder>(1, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tradesim::sim
+
+namespace tradesim::sim {
+namespace {
+
+// A node that charges 1 s per input and records what it handled.
+class Busy : public Node {
+ public:
+  void on_start(Context& ctx) override {
+    ++starts;
+    timer = ctx.set_timer(500_ms, 7);  // will wait behind the CPU
+  }
+  void on_message(Context& ctx, NodeId, const Message& m) override {
+    handled.push_back(m.get<Token>().hops);
+    ctx.charge(1_s);
+  }
+  void on_timer(Context&, TimerId, uint64_t tag) override { timers.push_back(tag); }
+  int starts = 0;
+  TimerId timer = kNoTimer;
+  std::vector<int> handled;
+  std::vector<uint64_t> timers;
+};
+
+// Crash while inputs wait in the CPU queue: they are dropped with the timers; nothing of the
+// old incarnation is delivered after the restart.
+TEST(Engine, CrashEmptiesTheCpuQueueAndRestartStartsClean) {
+  Engine e(1);
+  auto& busy = e.emplace_node<Busy>(0, 0);
+  e.emplace_node<Scripted>(
+      1, 0, std::vector<Scripted::Send>{{0_ms, 0, 1}, {100_ms, 0, 2}, {200_ms, 0, 3}});
+  // At 0 s: message 1 starts (busy until 1 s); 2, 3 and the 0.5 s timer wait. Crash at 0.8 s.
+  e.schedule(SimTime::zero() + 800_ms, [&] { e.crash(0); });
+  e.schedule(SimTime::zero() + 3_s, [&] { e.restart(0); });
+  e.run({.until = SimTime::zero() + 10_s});
+  EXPECT_EQ(busy.handled, (std::vector<int>{1}));
+  // Only the timer set by the restart (at 3.5 s) fired; the first one died in the crash.
+  EXPECT_EQ(busy.timers, (std::vector<uint64_t>{7}));
+  EXPECT_EQ(busy.starts, 2);
+  EXPECT_EQ(e.stats().cpu_deferrals, 3u);
+  EXPECT_EQ(e.pending_events(), 0u);
+}
+
+TEST(Engine, NegativeSendDelayIsRefused) {
+  struct Backwards : Node {
+    void on_start(Context& ctx) override { ctx.send(ctx.self(), {}, {.delay = -(1_s)}); }
+  };
+  Engine e(1);
+  e.emplace_node<Backwards>(0, 0);
+  EXPECT_THROW(e.run(), std::invalid_argument);
+}
+
+TEST(Engine, StopRequestedDuringStartIsKept) {
+  struct Stopper : Node {
+    Engine* engine;
+    explicit Stopper(Engine* e) : engine(e) {}
+    void on_start(Context& ctx) override {
+      ctx.set_timer(1_s);
+      engine->request_stop();  // as a Ctrl-C arriving while the world starts
+    }
+  };
+  Engine e(1);
+  e.emplace_node<Stopper>(0, 0, &e);
+  EXPECT_EQ(e.run(), StopReason::kStopRequested);
+  EXPECT_EQ(e.stats().events, 0u);
+  EXPECT_EQ(e.run(), StopReason::kQueueEmpty);  // the request was consumed
 }
 
 }  // namespace

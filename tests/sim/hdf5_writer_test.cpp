@@ -63,6 +63,8 @@ TEST(Hdf5Writer, WritesTheLayoutWithUnitsEverywhere) {
   std::memcpy(&blocks, data.at("/counters/blocks").bytes.data(), 8);
   EXPECT_EQ(blocks, 7);
   EXPECT_EQ(testing::root_attribute(path, "status"), "complete");
+  // No group or dataset, the root included, records a creation or modification time.
+  EXPECT_EQ(testing::objects_with_time_stamps(path), std::vector<std::string>{});
   fs::remove(path);
 }
 

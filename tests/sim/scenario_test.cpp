@@ -269,6 +269,15 @@ TEST(World, ClosingBerthsLengthensTheQueue) {
     world.finish();
     engine.metrics().flush();
     const auto& q = recorder.series("port.queue_length").values;
+    // While one berth is closed (over day 1, samples after a ship's service ends there), at
+    // most one berth may be busy.
+    const auto& busy = recorder.series("port.berths_busy");
+    for (size_t i = 0; i < busy.t_ns.size(); ++i) {
+      const double day = busy.t_ns[i] / 86400e9;
+      if (!extra.empty() && day > 1.05 && day < 2.0) {
+        EXPECT_LE(busy.values[i], 1.0) << "day " << day;
+      }
+    }
     return *std::max_element(q.begin(), q.end());
   };
   // Undisturbed M/M/2 at 83% load: Lq = 3.8 on average; hourly samples rarely pass 30.
@@ -277,6 +286,41 @@ TEST(World, ClosingBerthsLengthensTheQueue) {
   EXPECT_GT(longest_queue(
                 "timeline:\n  - {at: 1d, do: close_berths, target: port, berths: 1, for: 1d}\n"),
             60);
+}
+
+// A crashed port forgets the ships it held, frees its berths and serves again after restarting.
+TEST(World, PortCrashAndRestart) {
+  TempDir dir;
+  const std::string file = dir.write(
+      "c.yaml",
+      "scenario: {name: c, duration: 4d}\n"
+      "actors:\n  port: {berths: 3, arrivals: 30/h, service_time: 5min, record_ships: false}\n"
+      "metrics: {sample_every: 1h}\n"
+      "timeline:\n  - {at: 2d, do: crash, target: port, for: 1h}\n");
+  Diagnostics d;
+  const Registry r = registry();
+  const auto s = load_scenario(r, file, {}, d);
+  ASSERT_TRUE(s) << d.to_string();
+  Engine engine(s->seed());
+  MemoryRecorder recorder;
+  engine.metrics().set_sink(&recorder);
+  World world(engine, *s, d);
+  build_world(r, world);
+  ASSERT_TRUE(d.empty()) << d.to_string();
+  engine.run({.until = SimTime::zero() + s->length()});
+  world.finish();
+  engine.metrics().flush();
+  const auto& busy = recorder.series("port.berths_busy");
+  // After the restart the port works normally: berths are not all stuck busy.
+  int idle_samples_after = 0;
+  for (size_t i = 0; i < busy.t_ns.size(); ++i) {
+    if (busy.t_ns[i] > 50 * 3600e9 && busy.values[i] < 3) ++idle_samples_after;
+  }
+  EXPECT_GT(idle_samples_after, 10);
+  EXPECT_GT(engine.metrics().counters().at("port.ships_lost")->value(), 0);
+  EXPECT_GT(engine.metrics().summary().at("port.ships_served").value, 2000);
+  EXPECT_EQ(engine.stats().crashes, 1u);
+  EXPECT_EQ(engine.stats().restarts, 1u);
 }
 
 }  // namespace

@@ -47,3 +47,30 @@ TEST(Station, TimeAveragesAreAreasOverTime) {
 
 }  // namespace
 }  // namespace tradesim::sim
+
+namespace tradesim::sim {
+namespace {
+
+// Closing a server while ships wait: the closed server finishes its job and takes no other.
+TEST(Station, ClosedServersTakeNoNewJobs) {
+  Station s(3);
+  for (uint64_t id = 1; id <= 5; ++id) s.arrive(at(0), id);  // 3 in service, 2 waiting
+  EXPECT_TRUE(s.set_servers(at(1), 2).empty());
+  EXPECT_FALSE(s.depart(at(2)));  // 3 busy > 2 open: the freed server closes
+  EXPECT_EQ(s.busy(), 2);
+  EXPECT_EQ(s.queue_length(), 2u);
+  const auto next = s.depart(at(3));  // now a server of the 2 open ones frees up
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id, 4u);
+  EXPECT_EQ(s.busy(), 2);
+  // Reopening starts a waiting job at once.
+  const auto started = s.set_servers(at(4), 3);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].id, 5u);
+  EXPECT_EQ(s.busy(), 3);
+  EXPECT_EQ(s.clear(at(5)), 3u);
+  EXPECT_EQ(s.in_system(), 0u);
+}
+
+}  // namespace
+}  // namespace tradesim::sim

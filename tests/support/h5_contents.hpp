@@ -74,6 +74,24 @@ inline herr_t collect_dataset(hid_t root, const char* name, const H5O_info_t* in
   return 0;
 }
 
+inline herr_t collect_stamped(hid_t, const char* name, const H5O_info_t* info, void* data) {
+  if (info->ctime != 0 || info->mtime != 0 || info->atime != 0 || info->btime != 0) {
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+  }
+  return 0;
+}
+
+// Objects (groups, datasets; "." is the root group) that carry a time stamp.
+inline std::vector<std::string> objects_with_time_stamps(const std::string& path) {
+  std::vector<std::string> out;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return {"<cannot open>"};
+  H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_stamped, &out);
+  H5Fclose(file);
+  return out;
+}
+
 // Empty map if the file cannot be opened.
 inline std::map<std::string, DatasetContents> read_all_datasets(const std::string& path) {
   std::map<std::string, DatasetContents> out;
