@@ -105,13 +105,22 @@ class ProgressReporter {
 std::optional<sim::Scenario> load(const sim::Registry& registry, const RunOptions& options) {
   sim::Diagnostics diagnostics;
   auto scenario =
-      sim::load_scenario(registry, options.scenario_file, options.overrides, diagnostics);
-  if (!scenario) {
-    fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n",
-               diagnostics.to_string(), options.scenario_file, diagnostics.size(),
-               diagnostics.size() == 1 ? "" : "s");
+      sim::load_scenario(registry, options.scenario_file, options.overrides, diagnostics,
+                         /*keep_invalid=*/true);
+  if (diagnostics.empty()) return scenario;
+  // Schema errors: still build what is valid, so that name errors come in the same report.
+  if (scenario) {
+    try {
+      sim::Engine engine(0);
+      sim::World world(engine, *scenario, diagnostics);
+      sim::build_world(registry, world);
+    } catch (const std::exception&) {
+      // A part that cannot be built because of an error already reported.
+    }
   }
-  return scenario;
+  fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n", diagnostics.to_string(),
+             options.scenario_file, diagnostics.size(), diagnostics.size() == 1 ? "" : "s");
+  return std::nullopt;
 }
 
 bool report_build_errors(const sim::Diagnostics& diagnostics, const std::string& file) {

@@ -8,7 +8,7 @@ packages=(
   libboost-graph-dev libeigen3-dev libyaml-cpp-dev
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libfmt-dev
   libsodium-dev libssl-dev
   python3-matplotlib python3-h5py python3-numpy python3-pytest python3-yaml
 )

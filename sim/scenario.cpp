@@ -329,12 +329,13 @@ void validate_sweep(const Registry& registry, const ConfigNode& root, Diagnostic
 
 std::optional<Scenario> load_scenario(const Registry& registry, const std::string& file,
                                       const std::vector<std::string>& overrides,
-                                      Diagnostics& diagnostics) {
+                                      Diagnostics& diagnostics, bool keep_invalid) {
   ConfigNode root = load_config_file(file, diagnostics);
   for (const std::string& o : overrides) apply_override(root, o, diagnostics);
   validate(root, registry.schema(), "", diagnostics);
   validate_sweep(registry, root, diagnostics);
-  if (!diagnostics.empty()) return std::nullopt;
+  if (!diagnostics.empty() && !keep_invalid) return std::nullopt;
+  if (!root.is_map()) return std::nullopt;  // not even a YAML map: nothing to check further
   return Scenario(std::move(root), file);
 }
 
@@ -392,15 +393,29 @@ void World::finish() {
 void build_world(const Registry& registry, World& world) {
   const Scenario& s = world.scenario();
   Network& network = world.engine().network();
+  // A scenario with schema errors is still built as far as its valid parts allow, so that name
+  // errors (sites, timeline targets) are reported in the same pass; parts under an error path
+  // are skipped, and exceptions they would cause are not reported twice.
+  std::vector<std::string> broken;
+  for (const Diagnostic& d : world.diagnostics().items()) broken.push_back(d.path);
+  const bool checking = !broken.empty();
+  auto broken_under = [&](const std::string& prefix) {
+    for (const std::string& p : broken) {
+      if (p == prefix || p.rfind(prefix + ".", 0) == 0 || prefix.rfind(p + ".", 0) == 0)
+        return true;
+    }
+    return false;
+  };
   // Network.
-  const ConfigNode& sites =
-      s.at("network").find("sites") ? *s.at("network").find("sites") : ConfigNode{};
-  for (size_t i = 0; i < sites.list.size(); ++i) {
-    const ConfigNode& item = sites.list[i];
+  const ConfigNode* network_node = s.root().find("network");
+  const ConfigNode* sites = network_node != nullptr ? network_node->find("sites") : nullptr;
+  for (size_t i = 0; sites != nullptr && i < sites->list.size(); ++i) {
+    const std::string path = "network.sites." + std::to_string(i);
+    if (broken_under(path)) continue;
+    const ConfigNode& item = sites->list[i];
     const std::string name = item.find("name")->scalar;
     if (network.find_site(name)) {
-      world.diagnostics().add(item.find("name")->mark,
-                              "network.sites." + std::to_string(i) + ".name",
+      world.diagnostics().add(item.find("name")->mark, path + ".name",
                               "duplicate site name \"" + name + "\"");
       continue;
     }
@@ -408,53 +423,60 @@ void build_world(const Registry& registry, World& world) {
     local.latency = Duration::parse(item.find("local_latency")->scalar);
     network.add_site(name, local);
   }
-  if (const ConfigNode* links = s.at("network").find("links")) {
-    for (size_t i = 0; i < links->list.size(); ++i) {
-      const ConfigNode& item = links->list[i];
-      const std::string path = "network.links." + std::to_string(i);
-      const auto a = world.site(item.find("a")->scalar, item.find("a")->mark, path + ".a");
-      const auto b = world.site(item.find("b")->scalar, item.find("b")->mark, path + ".b");
-      if (!a || !b) continue;
-      if (*a == *b) {
-        world.diagnostics().add(item.mark, path, "a link joins two different sites");
-        continue;
-      }
-      network.add_link(*a, *b, link_spec(item));
+  const ConfigNode* links = network_node != nullptr ? network_node->find("links") : nullptr;
+  for (size_t i = 0; links != nullptr && i < links->list.size(); ++i) {
+    const std::string path = "network.links." + std::to_string(i);
+    if (broken_under(path)) continue;
+    const ConfigNode& item = links->list[i];
+    const auto a = world.site(item.find("a")->scalar, item.find("a")->mark, path + ".a");
+    const auto b = world.site(item.find("b")->scalar, item.find("b")->mark, path + ".b");
+    if (!a || !b) continue;
+    if (*a == *b) {
+      world.diagnostics().add(item.mark, path, "a link joins two different sites");
+      continue;
     }
+    network.add_link(*a, *b, link_spec(item));
   }
-  world.engine().sample_metrics_every(s.duration("metrics.sample_every"));
-  // Metrics switched off.
-  if (const ConfigNode* disable = s.at("metrics").find("disable")) {
-    for (const ConfigNode& prefix : disable->list)
-      world.engine().metrics().set_enabled(prefix.scalar, false);
+  if (!broken_under("metrics")) {
+    world.engine().sample_metrics_every(s.duration("metrics.sample_every"));
+    if (const ConfigNode* disable = s.at("metrics").find("disable")) {
+      for (const ConfigNode& prefix : disable->list) {
+        world.engine().metrics().set_enabled(prefix.scalar, false);
+      }
+    }
   }
   // Models.
+  bool every_model_built = true;
   for (const ModelSpec& model : registry.models()) {
-    if (s.has(model.section)) {
-      try {
-        model.build(world);
-      } catch (const std::invalid_argument& e) {
-        world.diagnostics().add(s.at(model.section).mark, model.section, e.what());
-      }
+    if (!s.has(model.section)) continue;
+    if (broken_under(model.section) || broken_under("scenario")) {
+      every_model_built = false;
+      continue;
+    }
+    try {
+      model.build(world);
+    } catch (const std::exception& e) {
+      every_model_built = false;
+      if (!checking) world.diagnostics().add(s.at(model.section).mark, model.section, e.what());
     }
   }
-  // Timeline.
-  if (const ConfigNode* timeline = s.root().find("timeline")) {
-    for (size_t i = 0; i < timeline->list.size(); ++i) {
-      const ConfigNode& item = timeline->list[i];
-      TimelineEntry entry{SimTime::parse(item.find("at")->scalar), std::nullopt, "", &item,
-                          "timeline." + std::to_string(i)};
-      if (const ConfigNode* f = item.find("for")) entry.duration = Duration::parse(f->scalar);
-      if (const ConfigNode* t = item.find("target")) entry.target = t->scalar;
-      const ActionSpec* action = registry.action(item.find("do")->scalar);
-      if (action->needs_target && entry.target.empty()) {
-        world.diagnostics().add(item.mark, entry.path + ".target",
-                                "missing required key (the node or group to " + action->name + ")");
-        continue;
-      }
-      // Entries after the end of the run are scheduled and simply never happen (a shortened run).
-      action->schedule(world, entry);
+  // Timeline: its targets name the models' nodes, so it is checked only when they all exist.
+  const ConfigNode* timeline = s.root().find("timeline");
+  for (size_t i = 0; every_model_built && timeline != nullptr && i < timeline->list.size(); ++i) {
+    const ConfigNode& item = timeline->list[i];
+    const std::string path = "timeline." + std::to_string(i);
+    if (broken_under(path)) continue;
+    TimelineEntry entry{SimTime::parse(item.find("at")->scalar), std::nullopt, "", &item, path};
+    if (const ConfigNode* f = item.find("for")) entry.duration = Duration::parse(f->scalar);
+    if (const ConfigNode* t = item.find("target")) entry.target = t->scalar;
+    const ActionSpec* action = registry.action(item.find("do")->scalar);
+    if (action->needs_target && entry.target.empty()) {
+      world.diagnostics().add(item.mark, entry.path + ".target",
+                              "missing required key (the node or group to " + action->name + ")");
+      continue;
     }
+    // Entries after the end of the run are scheduled and simply never happen (a shortened run).
+    action->schedule(world, entry);
   }
 }
 

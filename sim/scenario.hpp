@@ -99,10 +99,12 @@ class Registry {
 };
 
 // Loads `file` (following extends:), applies the overrides ("key.path=value"), validates.
-// Returns nothing if there were errors; every error is in `diagnostics`.
+// Returns nothing if there were errors (every error is in `diagnostics`), unless `keep_invalid`:
+// then the tree is returned as far as it could be read, for build_world to check the names it
+// uses in the same pass (see check_scenario).
 std::optional<Scenario> load_scenario(const Registry& registry, const std::string& file,
                                       const std::vector<std::string>& overrides,
-                                      Diagnostics& diagnostics);
+                                      Diagnostics& diagnostics, bool keep_invalid = false);
 
 // The simulated world built from a scenario: the engine plus the names of nodes and groups.
 class World {
@@ -146,7 +148,8 @@ class World {
 };
 
 // Builds the network, the models whose sections are present, and the timeline. Errors (unknown
-// sites, targets) go to world.diagnostics().
+// sites, targets) go to world.diagnostics(). When world.diagnostics() already holds schema
+// errors, the parts under their key paths are skipped and the rest is still checked.
 void build_world(const Registry& registry, World& world);
 
 // The runs of a sweep: the cartesian product of the `sweep:` values (in file order), times

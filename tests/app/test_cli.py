@@ -187,3 +187,18 @@ def test_output_format_documents_every_dataset_of_a_real_run(port_run):
             if f"`{attr}`" not in doc:
                 missing.append(f"root attribute {attr}")
     assert not missing, f"not in docs/output-format.md: {missing}"
+
+
+def test_schema_and_name_errors_come_in_one_report(tradesim, tmp_path):
+    bad = tmp_path / "names.yaml"
+    bad.write_text("scenario: {name: n, duration: 2d}\n"
+                   "metrics: {sample_every: often}\n"
+                   "network:\n  sites: [{name: CNSHA}]\n  links: [{a: CNSHA, b: NLRTN}]\n"
+                   "actors:\n  port: {berths: 3}\n"
+                   "timeline:\n  - {at: 1d, do: close_berths, target: prot, berths: 1}\n")
+    r = run([tradesim, "validate", str(bad)])
+    assert r.returncode == 3
+    assert f"{bad}:2:25: metrics.sample_every:" in r.stderr
+    assert "network.links.0.b: no site named \"NLRTN\"" in r.stderr
+    assert f"{bad}:9:43: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?" in r.stderr
+    assert "3 errors" in r.stderr
