@@ -200,5 +200,5 @@ def test_schema_and_name_errors_come_in_one_report(tradesim, tmp_path):
     assert r.returncode == 3
     assert f"{bad}:2:25: metrics.sample_every:" in r.stderr
     assert "network.links.0.b: no site named \"NLRTN\"" in r.stderr
-    assert f"{bad}:9:43: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?" in r.stderr
+    assert f"{bad}:9:40: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?" in r.stderr
     assert "3 errors" in r.stderr
