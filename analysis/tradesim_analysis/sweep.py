@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 
 from . import plots
@@ -87,6 +88,8 @@ def sweep_report(directory, out_dir):
                 ax.errorbar(xs, means, yerr=errs, marker="o", capsize=4, label=label or None)
             if not numeric:
                 ax.set_xticks(range(len(categories)), categories)
+            elif all(float(_sort_key(c)[1]).is_integer() for c in categories):
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel(p)
             ax.set_ylabel(f"{kpi} ({units})" if units and units != "1" else kpi)
             reps = max(len(g) for g in groups.values())
