@@ -1,0 +1,615 @@
+// PBFT's handlers, named after the protocol's messages.
+#include "models/consensus/pbft.hpp"
+
+#include <algorithm>
+
+namespace tradesim::consensus {
+
+using ledger::Digest;
+using ledger::Sha256;
+
+namespace {
+
+Digest digest_of(const PrePrepare& m) {
+  return Sha256()
+      .update("pre-prepare")
+      .update_u64(m.view)
+      .update_u64(m.seq)
+      .update(m.digest)
+      .finish();
+}
+Digest digest_of(const Prepare& m) {
+  return Sha256()
+      .update("prepare")
+      .update_u64(m.view)
+      .update_u64(m.seq)
+      .update(m.digest)
+      .update_u64(m.replica)
+      .finish();
+}
+Digest digest_of(const Commit& m) {
+  return Sha256()
+      .update("commit")
+      .update_u64(m.view)
+      .update_u64(m.seq)
+      .update(m.digest)
+      .update_u64(m.replica)
+      .finish();
+}
+Digest digest_of(const Checkpoint& m) {
+  return Sha256()
+      .update("checkpoint")
+      .update_u64(m.seq)
+      .update(m.state)
+      .update_u64(m.replica)
+      .finish();
+}
+Digest digest_of(const ViewChange& m) {
+  Sha256 h;
+  h.update("view-change").update_u64(m.new_view).update_u64(m.stable_seq).update_u64(m.replica);
+  for (const PreparedProof& p : m.prepared) h.update(digest_of(p.pre_prepare));
+  return h.finish();
+}
+Digest digest_of(const NewView& m) {
+  Sha256 h;
+  h.update("new-view").update_u64(m.view);
+  for (const ViewChange& v : m.view_changes) h.update(digest_of(v));
+  for (const PrePrepare& p : m.pre_prepares) h.update(digest_of(p));
+  return h.finish();
+}
+
+// Encoded sizes: 8-byte integers, 32-byte digests, 4-byte replica ids, 64-byte signatures.
+constexpr uint32_t kVoteBytes = 8 + 8 + 32 + 4 + 64;
+constexpr uint32_t kCheckpointBytes = 8 + 32 + 4 + 64;
+uint32_t pre_prepare_bytes(const PrePrepare& m, uint32_t request_bytes) {
+  return 8 + 8 + 32 + 64 + 4 + static_cast<uint32_t>(m.batch->requests.size()) * request_bytes;
+}
+uint32_t view_change_bytes(const ViewChange& m, uint32_t request_bytes) {
+  uint32_t bytes = 8 + 8 + 4 + 64 + 4;
+  for (const PreparedProof& p : m.prepared) {
+    bytes += pre_prepare_bytes(p.pre_prepare, request_bytes) + 4 +
+             static_cast<uint32_t>(p.prepares.size()) * kVoteBytes;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+Digest PbftBatch::digest() const {
+  Sha256 h;
+  h.update("batch").update_u64(requests.size());
+  for (uint64_t r : requests) h.update_u64(r);
+  return h.finish();
+}
+
+PbftReplica::PbftReplica(std::vector<sim::NodeId> replicas, uint32_t index, uint64_t run_seed,
+                         PbftParams params, ledger::VerificationMemo* memo,
+                         const PbftObserver* observer, PbftBehaviour behaviour)
+    : replicas_(std::move(replicas)),
+      n_(replicas_.size()),
+      index_(index),
+      params_(params),
+      key_(ledger::KeyPair::derive(run_seed, replicas_.at(index))),
+      memo_(memo),
+      observer_(observer),
+      behaviour_(behaviour),
+      view_timeout_(params.view_change_timeout) {
+  if (n_ < 4) throw std::invalid_argument("PBFT needs at least 4 replicas (n = 3f + 1, f >= 1)");
+  if (params_.watermark_window < 2 * params_.checkpoint_interval) {
+    throw std::invalid_argument("PBFT's watermark window must hold at least two checkpoints");
+  }
+  for (sim::NodeId r : replicas_)
+    keys_.push_back(ledger::KeyPair::derive(run_seed, r).public_key());
+}
+
+ledger::Signature PbftReplica::sign(sim::Context& ctx, const Digest& d) {
+  ctx.charge(params_.sign_cost);
+  return key_.sign(d);
+}
+
+bool PbftReplica::verify(sim::Context& ctx, uint32_t replica, const Digest& d,
+                         const ledger::Signature& s) {
+  ctx.charge(params_.verify_cost);  // every replica pays, even when the memo knows the answer
+  return replica < n_ && memo_->verify(keys_[replica], d, s);
+}
+
+void PbftReplica::multicast(sim::Context& ctx, const sim::Message& msg) {
+  if (behaviour_ == PbftBehaviour::kSilent) return;
+  for (size_t i = 0; i < n_; ++i) {
+    if (i != index_)
+      ctx.send(replicas_[i], msg, {.fifo = true});  // replicas talk over TCP-like channels
+  }
+}
+
+void PbftReplica::reject(std::string_view reason) {
+  if (observer_ && observer_->rejected) observer_->rejected(replicas_[index_], reason);
+}
+
+void PbftReplica::on_start(sim::Context& ctx) {
+  batch_timer_armed_ = false;
+  view_timer_ = sim::kNoTimer;
+  if (!queue_.empty()) arm_view_timer(ctx);
+  if (is_primary() && view_active_ && !queue_.empty()) send_pre_prepare(ctx);
+}
+
+void PbftReplica::on_crash(sim::SimTime) {
+  // The message log, view and checkpoints are on stable storage; only timers are lost.
+  batch_timer_armed_ = false;
+  view_timer_ = sim::kNoTimer;
+}
+
+void PbftReplica::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+  if (const auto* m = msg.get_if<Prepare>()) return on_prepare(ctx, *m);
+  if (const auto* m = msg.get_if<Commit>()) return on_commit(ctx, *m);
+  if (const auto* m = msg.get_if<PrePrepare>()) return on_pre_prepare(ctx, *m);
+  if (const auto* m = msg.get_if<PbftRequest>()) return on_request(ctx, *m);
+  if (const auto* m = msg.get_if<Checkpoint>()) return on_checkpoint(ctx, *m);
+  if (const auto* m = msg.get_if<ViewChange>()) return on_view_change(ctx, *m);
+  if (const auto* m = msg.get_if<NewView>()) return on_new_view(ctx, *m);
+}
+
+void PbftReplica::on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
+  if (tag == kBatchTimer) {
+    batch_timer_armed_ = false;
+    send_pre_prepare(ctx);
+  } else if (tag == kViewTimer && id == view_timer_) {
+    view_timer_ = sim::kNoTimer;
+    // Section 4.4: the request was not executed in time; suspect the primary. Each further
+    // view change waits twice as long (4.5.2), so that correct replicas end up in one view.
+    start_view_change(ctx, view_ + 1);
+  }
+}
+
+void PbftReplica::arm_view_timer(sim::Context& ctx) {
+  if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+  view_timer_ = ctx.set_timer(view_timeout_, kViewTimer);
+}
+
+// Requests go to every replica: the primary orders them, the backups watch that it does.
+void PbftReplica::on_request(sim::Context& ctx, const PbftRequest& m) {
+  if (!seen_requests_.insert(m.id).second) return;
+  queue_.push_back(m.id);
+  if (view_timer_ == sim::kNoTimer) arm_view_timer(ctx);
+  if (!is_primary() || !view_active_) return;
+  if (queue_.size() >= params_.max_batch) {
+    send_pre_prepare(ctx);
+  } else if (!batch_timer_armed_) {
+    batch_timer_armed_ = true;
+    ctx.set_timer(params_.batch_interval, kBatchTimer);
+  }
+}
+
+// Section 4.2: the primary assigns the next sequence number to a batch and multicasts it.
+void PbftReplica::send_pre_prepare(sim::Context& ctx) {
+  if (!is_primary() || !view_active_) return;
+  std::set<uint64_t> proposed;
+  for (const auto& [seq, slot] : log_) {
+    if (slot.pre_prepare) {
+      for (uint64_t r : slot.pre_prepare->batch->requests) proposed.insert(r);
+    }
+  }
+  while (in_window(next_seq_)) {
+    auto batch = std::make_shared<PbftBatch>();
+    for (uint64_t r : queue_) {
+      if (batch->requests.size() >= params_.max_batch) break;
+      if (!proposed.count(r)) batch->requests.push_back(r);
+    }
+    if (batch->requests.empty()) return;
+    for (uint64_t r : batch->requests) proposed.insert(r);
+    const uint64_t seq = next_seq_++;
+    PrePrepare pp{view_, seq, batch->digest(), batch, {}};
+    pp.signature = sign(ctx, digest_of(pp));
+    log_[seq].pre_prepare = pp;
+    if (behaviour_ == PbftBehaviour::kEquivocate) {
+      // A faulty primary: half the backups get this batch, the other half a different one.
+      auto other = std::make_shared<PbftBatch>(*batch);
+      other->requests.push_back(~uint64_t{0} - seq);
+      PrePrepare pp2{view_, seq, other->digest(), other, {}};
+      pp2.signature = sign(ctx, digest_of(pp2));
+      for (size_t i = 0; i < n_; ++i) {
+        if (i == index_) continue;
+        const PrePrepare& chosen = i % 2 == 0 ? pp : pp2;
+        ctx.send(replicas_[i],
+                 sim::Message::make(chosen, pre_prepare_bytes(chosen, params_.request_bytes)));
+      }
+    } else {
+      multicast(ctx, sim::Message::make(pp, pre_prepare_bytes(pp, params_.request_bytes)));
+    }
+  }
+}
+
+bool PbftReplica::accept_pre_prepare(sim::Context& ctx, const PrePrepare& m) {
+  if (!view_active_ || m.view != view_) return false;
+  if (!in_window(m.seq)) {
+    reject("pre-prepare outside the watermarks");
+    return false;
+  }
+  if (!verify(ctx, primary_of(m.view), digest_of(m), m.signature)) {
+    reject("bad pre-prepare signature");
+    return false;
+  }
+  ctx.charge(
+      sim::Duration::from_ns(static_cast<int64_t>(m.batch->requests.size()) * 100));  // hashing
+  if (m.batch->digest() != m.digest) {
+    reject("pre-prepare digest does not match its batch");
+    return false;
+  }
+  Slot& slot = log_[m.seq];
+  if (slot.pre_prepare && slot.pre_prepare->view == m.view &&
+      slot.pre_prepare->digest != m.digest) {
+    reject("conflicting pre-prepare");
+    return false;
+  }
+  if (slot.pre_prepare && slot.pre_prepare->view == m.view) return false;  // a duplicate
+  slot.pre_prepare = m;
+  return true;
+}
+
+// Section 4.2: a backup that accepts a pre-prepare multicasts a matching prepare.
+void PbftReplica::on_pre_prepare(sim::Context& ctx, const PrePrepare& m) {
+  if ((m.view > view_ || (m.view == view_ && !view_active_)) &&
+      early_pre_prepares_.size() < kMaxEarlyVotes) {
+    early_pre_prepares_.push_back(m);
+    return;
+  }
+  if (!accept_pre_prepare(ctx, m)) return;
+  if (behaviour_ == PbftBehaviour::kEquivocate) return;  // votes only as each peer asks (below)
+  if (!is_primary()) {
+    Prepare p{m.view, m.seq, m.digest, index_, {}};
+    p.signature = sign(ctx, digest_of(p));
+    log_[m.seq].prepares[index_] = p;
+    multicast(ctx, sim::Message::make(p, kVoteBytes));
+  }
+  try_prepared(ctx, m.seq);
+}
+
+void PbftReplica::on_prepare(sim::Context& ctx, const Prepare& m) {
+  if ((m.view > view_ || (m.view == view_ && !view_active_)) &&
+      early_prepares_.size() < kMaxEarlyVotes) {
+    early_prepares_.push_back(m);
+    return;
+  }
+  if (!view_active_ || m.view != view_ || !in_window(m.seq) || m.replica == primary_of(m.view))
+    return;
+  if (!verify(ctx, m.replica, digest_of(m), m.signature)) return reject("bad prepare signature");
+  Slot& slot = log_[m.seq];
+  if (behaviour_ == PbftBehaviour::kEquivocate) {
+    // A faulty replica tells each peer what it wants to hear: it echoes the peer's digest back to
+    // it alone, with a prepare and a commit, and takes no part in the honest exchange.
+    if (slot.answered.insert({m.replica, m.digest}).second) {
+      Prepare mine{m.view, m.seq, m.digest, index_, {}};
+      mine.signature = sign(ctx, digest_of(mine));
+      ctx.send(replicas_[m.replica], sim::Message::make(mine, kVoteBytes));
+      Commit c{m.view, m.seq, m.digest, index_, {}};
+      c.signature = sign(ctx, digest_of(c));
+      ctx.send(replicas_[m.replica], sim::Message::make(c, kVoteBytes));
+    }
+    return;
+  }
+  const auto [it, inserted] = slot.prepares.emplace(m.replica, m);
+  if (!inserted && it->second.digest != m.digest) {
+    // A replica that prepares two digests for one sequence number is faulty; count the first.
+    return reject("equivocating prepare");
+  }
+  try_prepared(ctx, m.seq);
+}
+
+// prepared(m, v, n, i): the pre-prepare and 2f matching prepares from different backups.
+void PbftReplica::try_prepared(sim::Context& ctx, uint64_t seq) {
+  Slot& slot = log_[seq];
+  if (!slot.pre_prepare || slot.prepared) return;
+  size_t matching = 0;
+  for (const auto& [replica, p] : slot.prepares) matching += p.digest == slot.pre_prepare->digest;
+  if (matching < 2 * f()) return;
+  slot.prepared = true;
+  PreparedProof proof{*slot.pre_prepare, {}};
+  for (const auto& [replica, p] : slot.prepares) {
+    if (p.digest == slot.pre_prepare->digest && p.view == slot.pre_prepare->view &&
+        proof.prepares.size() < 2 * f()) {
+      proof.prepares.push_back(p);
+    }
+  }
+  slot.certificate = std::move(proof);
+  if (!slot.commit_sent) {
+    slot.commit_sent = true;
+    Commit c{view_, seq, slot.pre_prepare->digest, index_, {}};
+    c.signature = sign(ctx, digest_of(c));
+    slot.commits[index_] = c;
+    multicast(ctx, sim::Message::make(c, kVoteBytes));
+  }
+  try_commit(ctx, seq);
+}
+
+void PbftReplica::on_commit(sim::Context& ctx, const Commit& m) {
+  if ((m.view > view_ || (m.view == view_ && !view_active_)) &&
+      early_commits_.size() < kMaxEarlyVotes) {
+    early_commits_.push_back(m);
+    return;
+  }
+  if (!view_active_ || m.view != view_ || !in_window(m.seq)) return;
+  if (!verify(ctx, m.replica, digest_of(m), m.signature)) return reject("bad commit signature");
+  Slot& slot = log_[m.seq];
+  const auto [it, inserted] = slot.commits.emplace(m.replica, m);
+  if (!inserted && it->second.digest != m.digest) return reject("equivocating commit");
+  try_commit(ctx, m.seq);
+}
+
+// committed-local(m, v, n, i): prepared and 2f + 1 matching commits (section 4.2).
+void PbftReplica::try_commit(sim::Context& ctx, uint64_t seq) {
+  Slot& slot = log_[seq];
+  if (!slot.prepared || slot.committed) return;
+  size_t matching = 0;
+  for (const auto& [replica, c] : slot.commits) matching += c.digest == slot.pre_prepare->digest;
+  if (matching < quorum()) return;
+  slot.committed = true;
+  execute_ready(ctx);
+}
+
+// Batches execute in sequence order; every K-th produces a checkpoint (section 4.3).
+void PbftReplica::execute_ready(sim::Context& ctx) {
+  bool progressed = false;
+  while (true) {
+    const auto it = log_.find(last_executed_ + 1);
+    if (it == log_.end() || !it->second.committed) break;
+    const PrePrepare& pp = *it->second.pre_prepare;
+    ++last_executed_;
+    progressed = true;
+    state_ = Sha256().update(state_).update(pp.digest).finish();
+    for (uint64_t r : pp.batch->requests) std::erase(queue_, r);
+    if (observer_ && observer_->committed) {
+      observer_->committed(replicas_[index_], last_executed_, pp.digest, *pp.batch, ctx.now());
+    }
+    if (last_executed_ % params_.checkpoint_interval == 0) {
+      Checkpoint c{last_executed_, state_, index_, {}};
+      c.signature = sign(ctx, digest_of(c));
+      checkpoints_[c.seq][index_] = c.state;
+      own_checkpoints_[c.seq] = c;
+      multicast(ctx, sim::Message::make(c, kCheckpointBytes));
+      on_checkpoint(ctx, c);
+    }
+  }
+  if (progressed) {
+    view_timeout_ = params_.view_change_timeout;  // progress: back to the base timeout
+    if (queue_.empty()) {
+      if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+      view_timer_ = sim::kNoTimer;
+    } else {
+      arm_view_timer(ctx);
+    }
+    if (is_primary()) send_pre_prepare(ctx);
+  }
+}
+
+// Section 4.3: 2f + 1 matching checkpoints make it stable; the log below it is discarded. A
+// replica that fell behind adopts the certified state (state transfer, modelled as taking the
+// checkpoint's state digest).
+void PbftReplica::on_checkpoint(sim::Context& ctx, const Checkpoint& m) {
+  if (m.replica != index_ && !verify(ctx, m.replica, digest_of(m), m.signature)) {
+    return reject("bad checkpoint signature");
+  }
+  if (m.seq <= low_watermark_) return;
+  auto& votes = checkpoints_[m.seq];
+  votes[m.replica] = m.state;
+  size_t matching = 0;
+  for (const auto& [replica, state] : votes) matching += state == m.state;
+  if (matching < quorum()) return;
+  low_watermark_ = m.seq;
+  if (const auto own = own_checkpoints_.find(m.seq); own != own_checkpoints_.end()) {
+    stable_own_ = own->second;
+  }
+  own_checkpoints_.erase(own_checkpoints_.begin(), own_checkpoints_.upper_bound(m.seq));
+  if (last_executed_ < m.seq) {
+    // Behind: take the certified state. Which requests it covers is not known here, so the
+    // ones waiting are dropped rather than kept waiting (and suspecting the primary) for ever.
+    last_executed_ = m.seq;
+    state_ = m.state;
+    queue_.clear();
+  }
+  log_.erase(log_.begin(), log_.upper_bound(m.seq));
+  checkpoints_.erase(checkpoints_.begin(), checkpoints_.lower_bound(m.seq));
+  if (next_seq_ <= m.seq) next_seq_ = m.seq + 1;
+  execute_ready(ctx);
+  if (is_primary()) send_pre_prepare(ctx);
+}
+
+// Section 4.4: move to view v, stop taking part in the old one, and tell everyone what was
+// prepared since the last stable checkpoint.
+void PbftReplica::start_view_change(sim::Context& ctx, uint64_t new_view) {
+  if (new_view <= view_ && !view_active_) return;
+  view_ = new_view;
+  view_active_ = false;
+  ViewChange vc{new_view, low_watermark_, {}, index_, {}};
+  for (const auto& [seq, slot] : log_) {
+    if (slot.certificate && seq > low_watermark_) vc.prepared.push_back(*slot.certificate);
+  }
+  vc.signature = sign(ctx, digest_of(vc));
+  view_changes_[new_view][index_] = vc;
+  multicast(ctx, sim::Message::make(vc, view_change_bytes(vc, params_.request_bytes)));
+  view_timeout_ = view_timeout_ * 2;
+  arm_view_timer(ctx);
+  on_view_change(ctx, vc);
+}
+
+bool PbftReplica::valid_view_change(sim::Context& ctx, const ViewChange& m) {
+  auto invalid = [&](std::string_view why) {
+    reject(why);
+    return false;
+  };
+  if (!verify(ctx, m.replica, digest_of(m), m.signature))
+    return invalid("view-change: bad signature");
+  for (const PreparedProof& p : m.prepared) {
+    const PrePrepare& pp = p.pre_prepare;
+    if (pp.seq <= m.stable_seq) return invalid("view-change: proof below its checkpoint");
+    if (pp.view >= m.new_view) return invalid("view-change: proof from a later view");
+    if (!verify(ctx, primary_of(pp.view), digest_of(pp), pp.signature)) {
+      return invalid("view-change: proof with a bad pre-prepare signature");
+    }
+    if (pp.batch->digest() != pp.digest) return invalid("view-change: proof with a wrong batch");
+    std::set<uint32_t> voters;
+    for (const Prepare& q : p.prepares) {
+      if (q.view != pp.view || q.seq != pp.seq || q.digest != pp.digest ||
+          q.replica == primary_of(pp.view)) {
+        return invalid("view-change: proof with a mismatched prepare");
+      }
+      if (!verify(ctx, q.replica, digest_of(q), q.signature)) {
+        return invalid("view-change: proof with a bad prepare signature");
+      }
+      voters.insert(q.replica);
+    }
+    if (voters.size() < 2 * f()) return invalid("view-change: proof with too few prepares");
+  }
+  return true;
+}
+
+void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
+  if (m.new_view < view_ || (m.new_view == view_ && view_active_)) return;
+  if (m.replica != index_ && !valid_view_change(ctx, m)) return;
+  // A replica whose stable checkpoint is behind ours missed the checkpoint messages: send it ours,
+  // so that with 2f + 1 of them it can take the certified state and move its watermarks.
+  if (m.replica != index_ && stable_own_ && m.stable_seq < stable_own_->seq &&
+      behaviour_ != PbftBehaviour::kSilent) {
+    ctx.send(replicas_[m.replica], sim::Message::make(*stable_own_, kCheckpointBytes));
+  }
+  auto& votes = view_changes_[m.new_view];
+  votes.emplace(m.replica, m);
+  // Section 4.5.2: f + 1 replicas asking for views later than ours is proof enough that the
+  // current primary is lost: join the smallest of those views.
+  if (m.new_view > view_) {
+    std::set<uint32_t> ahead;
+    uint64_t smallest = UINT64_MAX;
+    for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it) {
+      for (const auto& [r, vc] : it->second) {
+        if (r != index_) ahead.insert(r);
+      }
+      smallest = std::min(smallest, it->first);
+    }
+    if (ahead.size() >= f() + 1) {
+      start_view_change(ctx, smallest);
+      return;  // start_view_change has processed our own view-change for that view
+    }
+  }
+  if (primary_of(m.new_view) != index_ || votes.size() < quorum() || m.new_view != view_ ||
+      view_active_)
+    return;
+  // The new primary: O re-proposes, for every sequence number between the latest stable
+  // checkpoint and the highest prepared one, the batch prepared in the highest view, and a
+  // null batch where nothing was prepared (section 4.4).
+  NewView nv{m.new_view, {}, {}, {}};
+  uint64_t min_s = 0, max_s = 0;
+  for (const auto& [r, vc] : votes) {
+    if (nv.view_changes.size() == quorum()) break;
+    nv.view_changes.push_back(vc);
+  }
+  std::map<uint64_t, const PrePrepare*> chosen;
+  for (const ViewChange& vc : nv.view_changes) {
+    min_s = std::max(min_s, vc.stable_seq);
+    for (const PreparedProof& p : vc.prepared) {
+      max_s = std::max(max_s, p.pre_prepare.seq);
+      auto& c = chosen[p.pre_prepare.seq];
+      if (c == nullptr || c->view < p.pre_prepare.view) c = &p.pre_prepare;
+    }
+  }
+  for (uint64_t seq = min_s + 1; seq <= max_s; ++seq) {
+    const auto it = chosen.find(seq);
+    auto batch = it != chosen.end() ? it->second->batch : std::make_shared<const PbftBatch>();
+    PrePrepare pp{m.new_view, seq, batch->digest(), batch, {}};
+    pp.signature = sign(ctx, digest_of(pp));
+    nv.pre_prepares.push_back(pp);
+  }
+  nv.signature = sign(ctx, digest_of(nv));
+  uint32_t bytes = 8 + 64;
+  for (const ViewChange& vc : nv.view_changes)
+    bytes += view_change_bytes(vc, params_.request_bytes);
+  for (const PrePrepare& pp : nv.pre_prepares)
+    bytes += pre_prepare_bytes(pp, params_.request_bytes);
+  multicast(ctx, sim::Message::make(nv, bytes));
+  on_new_view(ctx, nv);
+}
+
+// Section 4.4: a backup checks the NEW-VIEW (2f + 1 valid view-changes, and O recomputed from
+// them), enters the view and prepares O's batches again.
+void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
+  if (m.view < view_ || (m.view == view_ && view_active_)) return;
+  const bool mine = primary_of(m.view) == index_;
+  if (!mine) {
+    if (!verify(ctx, primary_of(m.view), digest_of(m), m.signature))
+      return reject("bad new-view signature");
+    std::set<uint32_t> senders;
+    uint64_t min_s = 0, max_s = 0;
+    std::map<uint64_t, const PrePrepare*> chosen;
+    for (const ViewChange& vc : m.view_changes) {
+      if (vc.new_view != m.view || !valid_view_change(ctx, vc))
+        return reject("new-view with an invalid view-change");
+      senders.insert(vc.replica);
+      min_s = std::max(min_s, vc.stable_seq);
+      for (const PreparedProof& p : vc.prepared) {
+        max_s = std::max(max_s, p.pre_prepare.seq);
+        auto& c = chosen[p.pre_prepare.seq];
+        if (c == nullptr || c->view < p.pre_prepare.view) c = &p.pre_prepare;
+      }
+    }
+    if (senders.size() < quorum()) return reject("new-view without 2f+1 view-changes");
+    if (m.pre_prepares.size() != (max_s > min_s ? max_s - min_s : 0))
+      return reject("new-view with a wrong O");
+    for (const PrePrepare& pp : m.pre_prepares) {
+      const auto it = chosen.find(pp.seq);
+      const Digest expected = it != chosen.end() ? it->second->digest : PbftBatch{}.digest();
+      if (pp.view != m.view || pp.digest != expected || pp.seq <= min_s || pp.seq > max_s) {
+        return reject("new-view with a wrong O");
+      }
+    }
+  }
+  view_ = m.view;
+  view_active_ = true;
+  if (observer_ && observer_->entered_view)
+    observer_->entered_view(replicas_[index_], view_, ctx.now());
+  // Uncommitted slots of older views are dropped; O's batches are prepared again in this view.
+  for (auto it = log_.begin(); it != log_.end();) {
+    it = it->second.committed ? std::next(it) : log_.erase(it);
+  }
+  uint64_t max_s = low_watermark_;
+  for (const PrePrepare& pp : m.pre_prepares) {
+    max_s = std::max(max_s, pp.seq);
+    if (pp.seq <= low_watermark_) continue;
+    // Slots this replica already committed are voted on again too: replicas that missed them
+    // need 2f + 1 votes in this view (execution happens once, in sequence order).
+    Slot& slot = log_[pp.seq];
+    std::optional<PreparedProof> certificate = std::move(slot.certificate);
+    slot = Slot{};
+    slot.certificate = std::move(certificate);
+    slot.pre_prepare = pp;
+    if (!mine) {
+      Prepare p{pp.view, pp.seq, pp.digest, index_, {}};
+      p.signature = sign(ctx, digest_of(p));
+      slot.prepares[index_] = p;
+      multicast(ctx, sim::Message::make(p, kVoteBytes));
+    }
+  }
+  next_seq_ = std::max(max_s, low_watermark_) + 1;
+  for (auto& [seq, slot] : log_) next_seq_ = std::max(next_seq_, seq + 1);
+  if (queue_.empty()) {
+    if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+    view_timer_ = sim::kNoTimer;
+  } else {
+    arm_view_timer(ctx);
+  }
+  // Votes of this view that arrived before the NEW-VIEW; later views' stay buffered.
+  std::vector<PrePrepare> pre_prepares;
+  std::vector<Prepare> prepares;
+  std::vector<Commit> commits;
+  pre_prepares.swap(early_pre_prepares_);
+  prepares.swap(early_prepares_);
+  commits.swap(early_commits_);
+  for (const PrePrepare& pp : pre_prepares) {
+    if (pp.view >= view_) on_pre_prepare(ctx, pp);
+  }
+  for (const Prepare& p : prepares) {
+    if (p.view >= view_) on_prepare(ctx, p);
+  }
+  for (const Commit& c : commits) {
+    if (c.view >= view_) on_commit(ctx, c);
+  }
+  if (mine) send_pre_prepare(ctx);
+}
+
+}  // namespace tradesim::consensus

@@ -1,0 +1,206 @@
+// PBFT on the kernel: the normal case's message count, commits, view change after a primary
+// crash, safety and liveness over seeds with random faults, Byzantine equivocation with f and
+// with f + 1 faulty replicas (the checker must report the latter).
+#include "models/consensus/pbft.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "models/consensus/checker.hpp"
+#include "sim/faults.hpp"
+
+namespace tradesim::consensus {
+namespace {
+
+using namespace sim::literals;
+
+// Sends requests to every replica: `count` of them, one every `period`.
+class Client : public sim::Node {
+ public:
+  Client(std::vector<sim::NodeId> replicas, sim::Duration period, uint64_t count,
+         sim::Duration start = sim::Duration::zero())
+      : replicas_(std::move(replicas)), period_(period), count_(count), start_(start) {}
+  void on_start(sim::Context& ctx) override { ctx.set_timer(start_ + period_); }
+  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override {
+    const sim::Message m =
+        sim::Message::make(PbftRequest{(uint64_t{ctx.self()} << 32) | ++sent}, 250);
+    ctx.broadcast(replicas_, m);
+    if (sent < count_) ctx.set_timer(period_);
+  }
+  uint64_t sent = 0;
+
+ private:
+  std::vector<sim::NodeId> replicas_;
+  sim::Duration period_;
+  uint64_t count_;
+  sim::Duration start_;
+};
+
+struct Consortium {
+  sim::Engine engine;
+  ledger::VerificationMemo memo;
+  PbftObserver observer;
+  SafetyChecker checker;
+  std::vector<PbftReplica*> replicas;
+  std::vector<sim::SiteId> sites;
+  std::set<sim::NodeId> honest;
+  uint64_t views_entered = 0;
+  uint64_t requests_committed = 0;  // by the honest replica that executed most
+  std::map<sim::NodeId, uint64_t> per_node;
+  std::set<uint64_t> executed;  // request ids executed by some honest replica
+
+  Consortium(uint64_t seed, size_t n, sim::Duration period, uint64_t count,
+             const std::map<uint32_t, PbftBehaviour>& faulty = {})
+      : engine(seed) {
+    std::vector<sim::NodeId> ids;
+    for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
+    for (size_t i = 0; i < n; ++i)
+      sites.push_back(engine.network().add_site("r" + std::to_string(i)));
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        engine.network().add_link(
+            sites[i], sites[j],
+            {.latency = sim::Duration::from_ns(static_cast<int64_t>(4 + (3 * i + 5 * j) % 12) *
+                                               sim::units::kMillisecond),
+             .jitter = 1_ms});
+      }
+    }
+    observer.committed = [this](sim::NodeId node, uint64_t seq, const ledger::Digest& d,
+                                const PbftBatch& batch, sim::SimTime) {
+      uint64_t value;
+      std::memcpy(&value, d.data(), sizeof value);
+      if (!honest.count(node)) return;
+      checker.committed(node, seq, value);
+      per_node[node] += batch.requests.size();
+      requests_committed = std::max(requests_committed, per_node[node]);
+      executed.insert(batch.requests.begin(), batch.requests.end());
+    };
+    observer.entered_view = [this](sim::NodeId, uint64_t, sim::SimTime) { ++views_entered; };
+    for (size_t i = 0; i < n; ++i) {
+      const auto it = faulty.find(static_cast<uint32_t>(i));
+      const PbftBehaviour b = it == faulty.end() ? PbftBehaviour::kHonest : it->second;
+      if (b == PbftBehaviour::kHonest) honest.insert(static_cast<sim::NodeId>(i));
+      replicas.push_back(&engine.emplace_node<PbftReplica>(static_cast<sim::NodeId>(i), sites[i],
+                                                           ids, static_cast<uint32_t>(i), seed,
+                                                           PbftParams{}, &memo, &observer, b));
+    }
+    engine.emplace_node<Client>(static_cast<sim::NodeId>(n), sites[0], ids, period, count);
+  }
+};
+
+// Castro and Liskov's normal case: one pre-prepare to n - 1 backups, n - 1 backups each sending
+// a prepare to n - 1 others, n replicas each sending a commit to n - 1 others:
+// (n - 1) + (n - 1)^2 + n(n - 1) = 2n(n - 1) messages per batch.
+TEST(Pbft, NormalCaseSendsTwoNTimesNMinusOneMessages) {
+  for (size_t n : {4u, 7u, 10u, 13u}) {
+    Consortium c(1, n, 1_ms, 1);
+    c.engine.run({.until = sim::SimTime::zero() + 2_s});
+    const uint64_t client_messages = n;
+    EXPECT_EQ(c.engine.stats().messages_sent - client_messages, 2 * n * (n - 1)) << "n=" << n;
+    EXPECT_EQ(c.checker.commits(), n) << "n=" << n;  // every replica committed the one batch
+  }
+}
+
+TEST(Pbft, CommitsEverythingInOrderWithCheckpoints) {
+  Consortium c(2, 4, 5_ms, 1000);
+  c.engine.run({.until = sim::SimTime::zero() + 10_s});
+  EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
+  EXPECT_EQ(c.requests_committed, 1000u);
+  for (PbftReplica* r : c.replicas) {
+    EXPECT_EQ(r->view(), 0u);
+    EXPECT_GT(r->stable_checkpoint(), 0u);  // checkpoints became stable and the log was trimmed
+    EXPECT_EQ(r->last_executed(), c.replicas[0]->last_executed());
+  }
+  EXPECT_GT(c.memo.hits(), c.memo.real_checks());  // each signature is checked for real once
+}
+
+TEST(Pbft, ViewChangeAfterPrimaryCrash) {
+  Consortium c(3, 4, 5_ms, 1000);
+  sim::faults::crash(c.engine, {0}, sim::SimTime::zero() + 2_s, sim::Duration::max());
+  c.engine.run({.until = sim::SimTime::zero() + 12_s});
+  EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
+  for (size_t i = 1; i < 4; ++i) EXPECT_GE(c.replicas[i]->view(), 1u);
+  EXPECT_GE(c.views_entered, 3u);
+  EXPECT_EQ(c.requests_committed, 1000u);  // every request, including those the primary held
+}
+
+// Random crashes and partitions of at most f replicas at a time for 15 s, then calm.
+// Liveness is judged on a second client that starts once the faults have healed: every one of
+// its requests must be executed (requests lost in the faulty period have no client retry here).
+size_t run_faulty(uint64_t seed, size_t n) {
+  Consortium c(seed, n, 10_ms, 1500);
+  std::vector<sim::NodeId> ids;
+  for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
+  const auto late_client = static_cast<sim::NodeId>(n + 1);
+  c.engine.emplace_node<Client>(late_client, c.sites[n - 1], ids, 10_ms, 500, 17_s);
+  sim::Rng rng(seed, 1000, sim::purpose("faults"));
+  const size_t f = (n - 1) / 3;
+  sim::SimTime at = sim::SimTime::zero() + 500_ms;
+  while (at < sim::SimTime::zero() + 15_s) {
+    const sim::Duration length = sim::Duration::from_seconds(rng.uniform(0.2, 2.0));
+    std::vector<sim::NodeId> victims;
+    while (victims.size() < f) {
+      const auto v = static_cast<sim::NodeId>(rng.below(n));
+      if (std::find(victims.begin(), victims.end(), v) == victims.end()) victims.push_back(v);
+    }
+    if (rng.bernoulli(0.5)) {
+      sim::faults::crash(c.engine, victims, at, length);
+    } else {
+      std::vector<sim::SiteId> cut;
+      for (sim::NodeId v : victims) cut.push_back(c.sites[v]);
+      sim::faults::partition(c.engine, {cut}, at, length);
+    }
+    at = at + length + sim::Duration::from_seconds(rng.uniform(0.1, 1.0));
+  }
+  c.engine.run({.until = sim::SimTime::zero() + 60_s});
+  EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
+  size_t late_executed = 0;
+  for (uint64_t k = 1; k <= 500; ++k)
+    late_executed += c.executed.count((uint64_t{late_client} << 32) | k);
+  EXPECT_EQ(late_executed, 500u) << "seed " << seed;
+  return c.views_entered;
+}
+
+TEST(Pbft, SafetyAndLivenessUnderRandomFaults) {
+  size_t views = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) views += run_faulty(seed, 4);
+  for (uint64_t seed = 41; seed <= 50; ++seed) views += run_faulty(seed, 7);
+  EXPECT_GT(views, 50u);  // the faults forced view changes
+}
+
+TEST(PbftLong, SafetyAndLivenessUnderRandomFaults) {
+  for (uint64_t seed = 1000; seed < 11000; ++seed) run_faulty(seed, seed % 3 == 0 ? 7 : 4);
+}
+
+// An equivocating primary (f = 1 of 4): honest replicas never commit different batches, and the
+// view change replaces the primary.
+TEST(Pbft, EquivocatingPrimaryIsSafeWithFFaulty) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Consortium c(seed, 4, 5_ms, 500, {{0, PbftBehaviour::kEquivocate}});
+    c.engine.run({.until = sim::SimTime::zero() + 20_s});
+    EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
+    size_t client_requests = 0;  // the faulty primary's invented requests do not count
+    for (uint64_t k = 1; k <= 500; ++k)
+      client_requests += c.executed.count((uint64_t{4} << 32) | k);
+    EXPECT_EQ(client_requests, 500u) << "seed " << seed;
+  }
+}
+
+// With f + 1 = 2 equivocating replicas out of 4 (more than (n - 1) / 3), PBFT's guarantee is void
+// and the checker must see honest replicas commit different batches.
+TEST(Pbft, CheckerReportsViolationsAboveF) {
+  uint64_t violations = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Consortium c(seed, 4, 5_ms, 200,
+                 {{0, PbftBehaviour::kEquivocate}, {1, PbftBehaviour::kEquivocate}});
+    c.engine.run({.until = sim::SimTime::zero() + 5_s});
+    violations += c.checker.violations();
+  }
+  EXPECT_GT(violations, 0u);
+}
+
+}  // namespace
+}  // namespace tradesim::consensus
