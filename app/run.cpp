@@ -102,6 +102,14 @@ class ProgressReporter {
   bool drawn_ = false;
 };
 
+// Prints every error with a count; true if there was any.
+bool report_errors(const sim::Diagnostics& diagnostics, const std::string& file) {
+  if (diagnostics.empty()) return false;
+  fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n", diagnostics.to_string(),
+             file, diagnostics.size(), diagnostics.size() == 1 ? "" : "s");
+  return true;
+}
+
 std::optional<sim::Scenario> load(const sim::Registry& registry, const RunOptions& options) {
   sim::Diagnostics diagnostics;
   auto scenario =
@@ -118,16 +126,8 @@ std::optional<sim::Scenario> load(const sim::Registry& registry, const RunOption
       // A part that cannot be built because of an error already reported.
     }
   }
-  fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n", diagnostics.to_string(),
-             options.scenario_file, diagnostics.size(), diagnostics.size() == 1 ? "" : "s");
+  report_errors(diagnostics, options.scenario_file);
   return std::nullopt;
-}
-
-bool report_build_errors(const sim::Diagnostics& diagnostics, const std::string& file) {
-  if (diagnostics.empty()) return false;
-  fmt::print(stderr, "{}{}: {} error{} in the scenario; nothing was run\n", diagnostics.to_string(),
-             file, diagnostics.size(), diagnostics.size() == 1 ? "" : "s");
-  return true;
 }
 
 // Builds the world; every problem (including a model's exception) becomes a diagnostic.
@@ -137,7 +137,7 @@ bool build(const sim::Registry& registry, sim::World& world, const std::string& 
   } catch (const std::exception& e) {
     world.diagnostics().add(sim::Mark{file, 0, 0}, "", e.what());
   }
-  return !report_build_errors(world.diagnostics(), file);
+  return !report_errors(world.diagnostics(), file);
 }
 
 }  // namespace
