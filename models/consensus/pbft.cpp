@@ -2,6 +2,7 @@
 #include "models/consensus/pbft.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace tradesim::consensus {
 
@@ -61,13 +62,13 @@ Digest digest_of(const NewView& m) {
 // Encoded sizes: 8-byte integers, 32-byte digests, 4-byte replica ids, 64-byte signatures.
 constexpr uint32_t kVoteBytes = 8 + 8 + 32 + 4 + 64;
 constexpr uint32_t kCheckpointBytes = 8 + 32 + 4 + 64;
-uint32_t pre_prepare_bytes(const PrePrepare& m, uint32_t request_bytes) {
-  return 8 + 8 + 32 + 64 + 4 + static_cast<uint32_t>(m.batch->requests.size()) * request_bytes;
+uint32_t pre_prepare_bytes(const PrePrepare& m) {
+  return 8 + 8 + 32 + 64 + 8 + 8 + 4 + static_cast<uint32_t>(m.batch->body->bytes());
 }
-uint32_t view_change_bytes(const ViewChange& m, uint32_t request_bytes) {
+uint32_t view_change_bytes(const ViewChange& m) {
   uint32_t bytes = 8 + 8 + 4 + 64 + 4;
   for (const PreparedProof& p : m.prepared) {
-    bytes += pre_prepare_bytes(p.pre_prepare, request_bytes) + 4 +
+    bytes += pre_prepare_bytes(p.pre_prepare) + 4 +
              static_cast<uint32_t>(p.prepares.size()) * kVoteBytes;
   }
   return bytes;
@@ -75,87 +76,68 @@ uint32_t view_change_bytes(const ViewChange& m, uint32_t request_bytes) {
 
 }  // namespace
 
-Digest PbftBatch::digest() const {
-  Sha256 h;
-  h.update("batch").update_u64(requests.size());
-  for (uint64_t r : requests) h.update_u64(r);
-  return h.finish();
+PbftBatch::PbftBatch(ledger::BatchPtr body_, sim::NodeId proposer_, int64_t timestamp_ns_)
+    : body(std::move(body_)),
+      proposer(proposer_),
+      timestamp_ns(timestamp_ns_),
+      digest(Sha256()
+                 .update("batch")
+                 .update(body->root())
+                 .update_u64(proposer)
+                 .update_u64(static_cast<uint64_t>(timestamp_ns))
+                 .finish()) {}
+
+std::shared_ptr<const PbftBatch> PbftBatch::null() {
+  static const auto kNull = std::make_shared<const PbftBatch>(ledger::make_batch({}), 0, 0);
+  return kNull;
 }
 
 PbftReplica::PbftReplica(std::vector<sim::NodeId> replicas, uint32_t index, uint64_t run_seed,
-                         PbftParams params, ledger::VerificationMemo* memo,
-                         const PbftObserver* observer, PbftBehaviour behaviour)
-    : replicas_(std::move(replicas)),
-      n_(replicas_.size()),
-      index_(index),
+                         PbftParams params, LedgerParams ledger, ValidatorShared* shared)
+    : Validator(std::move(replicas), index, run_seed, ledger, shared),
       params_(params),
-      key_(ledger::KeyPair::derive(run_seed, replicas_.at(index))),
-      memo_(memo),
-      observer_(observer),
-      behaviour_(behaviour),
       view_timeout_(params.view_change_timeout) {
   if (n_ < 4) throw std::invalid_argument("PBFT needs at least 4 replicas (n = 3f + 1, f >= 1)");
   if (params_.watermark_window < 2 * params_.checkpoint_interval) {
     throw std::invalid_argument("PBFT's watermark window must hold at least two checkpoints");
   }
-  for (sim::NodeId r : replicas_)
-    keys_.push_back(ledger::KeyPair::derive(run_seed, r).public_key());
-}
-
-ledger::Signature PbftReplica::sign(sim::Context& ctx, const Digest& d) {
-  ctx.charge(params_.sign_cost);
-  return key_.sign(d);
-}
-
-bool PbftReplica::verify(sim::Context& ctx, uint32_t replica, const Digest& d,
-                         const ledger::Signature& s) {
-  ctx.charge(params_.verify_cost);  // every replica pays, even when the memo knows the answer
-  return replica < n_ && memo_->verify(keys_[replica], d, s);
-}
-
-void PbftReplica::multicast(sim::Context& ctx, const sim::Message& msg) {
-  if (behaviour_ == PbftBehaviour::kSilent) return;
-  for (size_t i = 0; i < n_; ++i) {
-    if (i != index_)
-      ctx.send(replicas_[i], msg, {.fifo = true});  // replicas talk over TCP-like channels
-  }
-}
-
-void PbftReplica::reject(std::string_view reason) {
-  if (observer_ && observer_->rejected) observer_->rejected(replicas_[index_], reason);
 }
 
 void PbftReplica::on_start(sim::Context& ctx) {
   batch_timer_armed_ = false;
   view_timer_ = sim::kNoTimer;
-  if (!queue_.empty()) arm_view_timer(ctx);
-  if (is_primary() && view_active_ && !queue_.empty()) send_pre_prepare(ctx);
+  watch_pending(ctx);
+  if (is_primary() && view_active_ && mempool_.size() > 0) send_pre_prepare(ctx);
 }
 
-void PbftReplica::on_crash(sim::SimTime) {
+void PbftReplica::on_crash(sim::SimTime at) {
   // The message log, view and checkpoints are on stable storage; only timers are lost.
+  Validator::on_crash(at);
   batch_timer_armed_ = false;
   view_timer_ = sim::kNoTimer;
 }
 
-void PbftReplica::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+void PbftReplica::on_protocol_message(sim::Context& ctx, sim::NodeId from,
+                                      const sim::Message& msg) {
   if (const auto* m = msg.get_if<Prepare>()) return on_prepare(ctx, *m);
   if (const auto* m = msg.get_if<Commit>()) return on_commit(ctx, *m);
   if (const auto* m = msg.get_if<PrePrepare>()) return on_pre_prepare(ctx, *m);
-  if (const auto* m = msg.get_if<PbftRequest>()) return on_request(ctx, *m);
   if (const auto* m = msg.get_if<Checkpoint>()) return on_checkpoint(ctx, *m);
   if (const auto* m = msg.get_if<ViewChange>()) return on_view_change(ctx, *m);
   if (const auto* m = msg.get_if<NewView>()) return on_new_view(ctx, *m);
+  if (const auto* m = msg.get_if<FetchState>()) return on_fetch_state(ctx, from, *m);
+  if (const auto* m = msg.get_if<StateReply>()) return on_state_reply(ctx, *m);
 }
 
-void PbftReplica::on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
+void PbftReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
   if (tag == kBatchTimer) {
     batch_timer_armed_ = false;
     send_pre_prepare(ctx);
   } else if (tag == kViewTimer && id == view_timer_) {
     view_timer_ = sim::kNoTimer;
     // Section 4.4: the request was not executed in time; suspect the primary. Each further
-    // view change waits twice as long (4.5.2), so that correct replicas end up in one view.
+    // view change waits twice as long (4.5.2, up to a cap), so that correct replicas end up in
+    // one view.
     start_view_change(ctx, view_ + 1);
   }
 }
@@ -165,55 +147,72 @@ void PbftReplica::arm_view_timer(sim::Context& ctx) {
   view_timer_ = ctx.set_timer(view_timeout_, kViewTimer);
 }
 
-// Requests go to every replica: the primary orders them, the backups watch that it does.
-void PbftReplica::on_request(sim::Context& ctx, const PbftRequest& m) {
-  if (!seen_requests_.insert(m.id).second) return;
-  queue_.push_back(m.id);
+// A replica that holds pending transactions watches that the primary orders them; one with
+// none has nothing to suspect the primary of.
+void PbftReplica::watch_pending(sim::Context& ctx) {
+  if (mempool_.size() == 0) {
+    if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+    view_timer_ = sim::kNoTimer;
+  } else {
+    arm_view_timer(ctx);
+  }
+}
+
+// Transactions reach the primary from clients and from the backups that clients chose; the
+// backups watch that it orders them.
+void PbftReplica::on_transaction(sim::Context& ctx, const ledger::TxPtr&) {
   if (view_timer_ == sim::kNoTimer) arm_view_timer(ctx);
   if (!is_primary() || !view_active_) return;
-  if (queue_.size() >= params_.max_batch) {
+  if (mempool_.size() >= ledger_.max_block_txs) {
     send_pre_prepare(ctx);
   } else if (!batch_timer_armed_) {
     batch_timer_armed_ = true;
-    ctx.set_timer(params_.batch_interval, kBatchTimer);
+    ctx.set_timer(ledger_.block_interval, kBatchTimer);
   }
 }
 
 // Section 4.2: the primary assigns the next sequence number to a batch and multicasts it.
 void PbftReplica::send_pre_prepare(sim::Context& ctx) {
-  if (!is_primary() || !view_active_) return;
-  std::set<uint64_t> proposed;
+  if (!is_primary() || !view_active_ || fetching_) return;
+  std::unordered_set<Digest, ledger::DigestHash> proposed;
   for (const auto& [seq, slot] : log_) {
-    if (slot.pre_prepare) {
-      for (uint64_t r : slot.pre_prepare->batch->requests) proposed.insert(r);
+    if (slot.pre_prepare && !slot.committed) {
+      for (const ledger::TxPtr& tx : slot.pre_prepare->batch->body->transactions())
+        proposed.insert(tx->id());
     }
   }
   while (in_window(next_seq_)) {
-    auto batch = std::make_shared<PbftBatch>();
-    for (uint64_t r : queue_) {
-      if (batch->requests.size() >= params_.max_batch) break;
-      if (!proposed.count(r)) batch->requests.push_back(r);
-    }
-    if (batch->requests.empty()) return;
-    for (uint64_t r : batch->requests) proposed.insert(r);
+    ledger::BatchPtr body = take_batch([&](const Digest& id) { return proposed.count(id) != 0; });
+    if (body->empty()) return;
+    for (const ledger::TxPtr& tx : body->transactions()) proposed.insert(tx->id());
+    charge_hash(ctx, body->bytes());
+    auto batch = std::make_shared<const PbftBatch>(body, ctx.self(), ctx.now().ns());
     const uint64_t seq = next_seq_++;
-    PrePrepare pp{view_, seq, batch->digest(), batch, {}};
+    PrePrepare pp{view_, seq, batch->digest, batch, {}};
     pp.signature = sign(ctx, digest_of(pp));
     log_[seq].pre_prepare = pp;
-    if (behaviour_ == PbftBehaviour::kEquivocate) {
+    if (behaviour_ == Behaviour::kEquivocate) {
       // A faulty primary: half the backups get this batch, the other half a different one.
-      auto other = std::make_shared<PbftBatch>(*batch);
-      other->requests.push_back(~uint64_t{0} - seq);
-      PrePrepare pp2{view_, seq, other->digest(), other, {}};
+      auto other = std::make_shared<const PbftBatch>(body, ctx.self(), ctx.now().ns() + 1);
+      PrePrepare pp2{view_, seq, other->digest, other, {}};
       pp2.signature = sign(ctx, digest_of(pp2));
-      for (size_t i = 0; i < n_; ++i) {
+      for (uint32_t i = 0; i < n_; ++i) {
         if (i == index_) continue;
         const PrePrepare& chosen = i % 2 == 0 ? pp : pp2;
-        ctx.send(replicas_[i],
-                 sim::Message::make(chosen, pre_prepare_bytes(chosen, params_.request_bytes)));
+        send(ctx, i, "pre_prepare", sim::Message::make(chosen, pre_prepare_bytes(chosen)));
       }
+    } else if (behaviour_ == Behaviour::kInvalidProposal) {
+      // A faulty primary: a bad signature, then a digest (Merkle root) its batch does not have.
+      PrePrepare bad = pp;
+      if (invalid_proposals_++ % 2 == 0) {
+        bad.signature[0] ^= 0xff;
+      } else {
+        bad.digest[0] ^= 0xff;
+        bad.signature = sign(ctx, digest_of(bad));
+      }
+      multicast(ctx, "pre_prepare", sim::Message::make(bad, pre_prepare_bytes(bad)));
     } else {
-      multicast(ctx, sim::Message::make(pp, pre_prepare_bytes(pp, params_.request_bytes)));
+      multicast(ctx, "pre_prepare", sim::Message::make(pp, pre_prepare_bytes(pp)));
     }
   }
 }
@@ -228,10 +227,17 @@ bool PbftReplica::accept_pre_prepare(sim::Context& ctx, const PrePrepare& m) {
     reject("bad pre-prepare signature");
     return false;
   }
-  ctx.charge(
-      sim::Duration::from_ns(static_cast<int64_t>(m.batch->requests.size()) * 100));  // hashing
-  if (m.batch->digest() != m.digest) {
+  charge_hash(ctx, m.batch->body->bytes());
+  if (m.batch->digest != m.digest) {
     reject("pre-prepare digest does not match its batch");
+    return false;
+  }
+  if (m.batch->proposer != node_of(primary_of(m.view))) {
+    reject("pre-prepare names another proposer");
+    return false;
+  }
+  if (!verify_body(ctx, *m.batch->body)) {
+    reject("pre-prepare with a bad transaction signature");
     return false;
   }
   Slot& slot = log_[m.seq];
@@ -253,12 +259,12 @@ void PbftReplica::on_pre_prepare(sim::Context& ctx, const PrePrepare& m) {
     return;
   }
   if (!accept_pre_prepare(ctx, m)) return;
-  if (behaviour_ == PbftBehaviour::kEquivocate) return;  // votes only as each peer asks (below)
+  if (behaviour_ == Behaviour::kEquivocate) return;  // votes only as each peer asks (below)
   if (!is_primary()) {
     Prepare p{m.view, m.seq, m.digest, index_, {}};
     p.signature = sign(ctx, digest_of(p));
     log_[m.seq].prepares[index_] = p;
-    multicast(ctx, sim::Message::make(p, kVoteBytes));
+    multicast(ctx, "prepare", sim::Message::make(p, kVoteBytes));
   }
   try_prepared(ctx, m.seq);
 }
@@ -273,16 +279,16 @@ void PbftReplica::on_prepare(sim::Context& ctx, const Prepare& m) {
     return;
   if (!verify(ctx, m.replica, digest_of(m), m.signature)) return reject("bad prepare signature");
   Slot& slot = log_[m.seq];
-  if (behaviour_ == PbftBehaviour::kEquivocate) {
+  if (behaviour_ == Behaviour::kEquivocate) {
     // A faulty replica tells each peer what it wants to hear: it echoes the peer's digest back to
     // it alone, with a prepare and a commit, and takes no part in the honest exchange.
     if (slot.answered.insert({m.replica, m.digest}).second) {
       Prepare mine{m.view, m.seq, m.digest, index_, {}};
       mine.signature = sign(ctx, digest_of(mine));
-      ctx.send(replicas_[m.replica], sim::Message::make(mine, kVoteBytes));
+      send(ctx, m.replica, "prepare", sim::Message::make(mine, kVoteBytes));
       Commit c{m.view, m.seq, m.digest, index_, {}};
       c.signature = sign(ctx, digest_of(c));
-      ctx.send(replicas_[m.replica], sim::Message::make(c, kVoteBytes));
+      send(ctx, m.replica, "commit", sim::Message::make(c, kVoteBytes));
     }
     return;
   }
@@ -315,7 +321,7 @@ void PbftReplica::try_prepared(sim::Context& ctx, uint64_t seq) {
     Commit c{view_, seq, slot.pre_prepare->digest, index_, {}};
     c.signature = sign(ctx, digest_of(c));
     slot.commits[index_] = c;
-    multicast(ctx, sim::Message::make(c, kVoteBytes));
+    multicast(ctx, "commit", sim::Message::make(c, kVoteBytes));
   }
   try_commit(ctx, seq);
 }
@@ -347,6 +353,7 @@ void PbftReplica::try_commit(sim::Context& ctx, uint64_t seq) {
 
 // Batches execute in sequence order; every K-th produces a checkpoint (section 4.3).
 void PbftReplica::execute_ready(sim::Context& ctx) {
+  if (fetching_) return;  // the next batches build on blocks not yet fetched
   bool progressed = false;
   while (true) {
     const auto it = log_.find(last_executed_ + 1);
@@ -354,35 +361,31 @@ void PbftReplica::execute_ready(sim::Context& ctx) {
     const PrePrepare& pp = *it->second.pre_prepare;
     ++last_executed_;
     progressed = true;
-    state_ = Sha256().update(state_).update(pp.digest).finish();
-    for (uint64_t r : pp.batch->requests) std::erase(queue_, r);
-    if (observer_ && observer_->committed) {
-      observer_->committed(replicas_[index_], last_executed_, pp.digest, *pp.batch, ctx.now());
+    if (!pp.batch->body->empty()) {
+      commit_block(ctx, pp.batch->body, pp.batch->proposer, pp.batch->timestamp_ns);
     }
     if (last_executed_ % params_.checkpoint_interval == 0) {
-      Checkpoint c{last_executed_, state_, index_, {}};
+      // The state a checkpoint certifies is our chain's tip; the world state with it is kept
+      // so that replicas that fall behind can fetch both.
+      Checkpoint c{last_executed_, chain().tip().hash(), index_, {}};
+      checkpoint_states_[c.seq] = {chain().height(), state_ptr()};
       c.signature = sign(ctx, digest_of(c));
       checkpoints_[c.seq][index_] = c.state;
       own_checkpoints_[c.seq] = c;
-      multicast(ctx, sim::Message::make(c, kCheckpointBytes));
+      multicast(ctx, "checkpoint", sim::Message::make(c, kCheckpointBytes));
       on_checkpoint(ctx, c);
     }
   }
   if (progressed) {
     view_timeout_ = params_.view_change_timeout;  // progress: back to the base timeout
-    if (queue_.empty()) {
-      if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
-      view_timer_ = sim::kNoTimer;
-    } else {
-      arm_view_timer(ctx);
-    }
+    watch_pending(ctx);
     if (is_primary()) send_pre_prepare(ctx);
   }
 }
 
 // Section 4.3: 2f + 1 matching checkpoints make it stable; the log below it is discarded. A
-// replica that fell behind adopts the certified state (state transfer, modelled as taking the
-// checkpoint's state digest).
+// replica that fell behind fetches the certified blocks and state from the replicas that vouched
+// for them (state transfer), and executes nothing until it has them.
 void PbftReplica::on_checkpoint(sim::Context& ctx, const Checkpoint& m) {
   if (m.replica != index_ && !verify(ctx, m.replica, digest_of(m), m.signature)) {
     return reject("bad checkpoint signature");
@@ -399,16 +402,46 @@ void PbftReplica::on_checkpoint(sim::Context& ctx, const Checkpoint& m) {
   }
   own_checkpoints_.erase(own_checkpoints_.begin(), own_checkpoints_.upper_bound(m.seq));
   if (last_executed_ < m.seq) {
-    // Behind: take the certified state. Which requests it covers is not known here, so the
-    // ones waiting are dropped rather than kept waiting (and suspecting the primary) for ever.
-    last_executed_ = m.seq;
-    state_ = m.state;
-    queue_.clear();
+    if (chain().tip().hash() == m.state) {
+      last_executed_ = m.seq;  // what we missed were null batches
+    } else {
+      fetching_ = {m.seq, m.state};
+      const FetchState fetch{m.seq, chain().height()};
+      for (const auto& [replica, state] : votes) {
+        if (replica != index_ && state == m.state) {
+          send(ctx, replica, "state_transfer", sim::Message::make(fetch, 16));
+        }
+      }
+    }
   }
   log_.erase(log_.begin(), log_.upper_bound(m.seq));
   checkpoints_.erase(checkpoints_.begin(), checkpoints_.lower_bound(m.seq));
+  checkpoint_states_.erase(checkpoint_states_.begin(), checkpoint_states_.lower_bound(m.seq));
   if (next_seq_ <= m.seq) next_seq_ = m.seq + 1;
   execute_ready(ctx);
+  if (is_primary()) send_pre_prepare(ctx);
+}
+
+void PbftReplica::on_fetch_state(sim::Context& ctx, sim::NodeId from, const FetchState& m) {
+  const auto it = checkpoint_states_.find(m.seq);
+  if (it == checkpoint_states_.end() || m.height >= it->second.height) return;
+  StateReply reply{m.seq, snapshot(m.height, it->second.height, it->second.state)};
+  const uint32_t bytes = 8 + snapshot_bytes(reply.snapshot);
+  for (uint32_t v = 0; v < n_; ++v) {
+    if (node_of(v) == from) {
+      send(ctx, v, "state_transfer", sim::Message::make(std::move(reply), bytes));
+      return;
+    }
+  }
+}
+
+void PbftReplica::on_state_reply(sim::Context& ctx, const StateReply& m) {
+  if (!fetching_ || fetching_->first != m.seq) return;
+  if (!adopt(ctx, m.snapshot, fetching_->second)) return;
+  last_executed_ = std::max(last_executed_, m.seq);
+  fetching_.reset();
+  execute_ready(ctx);
+  watch_pending(ctx);
   if (is_primary()) send_pre_prepare(ctx);
 }
 
@@ -424,8 +457,8 @@ void PbftReplica::start_view_change(sim::Context& ctx, uint64_t new_view) {
   }
   vc.signature = sign(ctx, digest_of(vc));
   view_changes_[new_view][index_] = vc;
-  multicast(ctx, sim::Message::make(vc, view_change_bytes(vc, params_.request_bytes)));
-  view_timeout_ = view_timeout_ * 2;
+  multicast(ctx, "view_change", sim::Message::make(vc, view_change_bytes(vc)));
+  view_timeout_ = std::min(view_timeout_ * 2, params_.max_view_change_timeout);
   arm_view_timer(ctx);
   on_view_change(ctx, vc);
 }
@@ -444,7 +477,7 @@ bool PbftReplica::valid_view_change(sim::Context& ctx, const ViewChange& m) {
     if (!verify(ctx, primary_of(pp.view), digest_of(pp), pp.signature)) {
       return invalid("view-change: proof with a bad pre-prepare signature");
     }
-    if (pp.batch->digest() != pp.digest) return invalid("view-change: proof with a wrong batch");
+    if (pp.batch->digest != pp.digest) return invalid("view-change: proof with a wrong batch");
     std::set<uint32_t> voters;
     for (const Prepare& q : p.prepares) {
       if (q.view != pp.view || q.seq != pp.seq || q.digest != pp.digest ||
@@ -467,8 +500,8 @@ void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
   // A replica whose stable checkpoint is behind ours missed the checkpoint messages: send it ours,
   // so that with 2f + 1 of them it can take the certified state and move its watermarks.
   if (m.replica != index_ && stable_own_ && m.stable_seq < stable_own_->seq &&
-      behaviour_ != PbftBehaviour::kSilent) {
-    ctx.send(replicas_[m.replica], sim::Message::make(*stable_own_, kCheckpointBytes));
+      behaviour_ != Behaviour::kSilent) {
+    send(ctx, m.replica, "checkpoint", sim::Message::make(*stable_own_, kCheckpointBytes));
   }
   auto& votes = view_changes_[m.new_view];
   votes.emplace(m.replica, m);
@@ -511,18 +544,16 @@ void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
   }
   for (uint64_t seq = min_s + 1; seq <= max_s; ++seq) {
     const auto it = chosen.find(seq);
-    auto batch = it != chosen.end() ? it->second->batch : std::make_shared<const PbftBatch>();
-    PrePrepare pp{m.new_view, seq, batch->digest(), batch, {}};
+    auto batch = it != chosen.end() ? it->second->batch : PbftBatch::null();
+    PrePrepare pp{m.new_view, seq, batch->digest, batch, {}};
     pp.signature = sign(ctx, digest_of(pp));
     nv.pre_prepares.push_back(pp);
   }
   nv.signature = sign(ctx, digest_of(nv));
   uint32_t bytes = 8 + 64;
-  for (const ViewChange& vc : nv.view_changes)
-    bytes += view_change_bytes(vc, params_.request_bytes);
-  for (const PrePrepare& pp : nv.pre_prepares)
-    bytes += pre_prepare_bytes(pp, params_.request_bytes);
-  multicast(ctx, sim::Message::make(nv, bytes));
+  for (const ViewChange& vc : nv.view_changes) bytes += view_change_bytes(vc);
+  for (const PrePrepare& pp : nv.pre_prepares) bytes += pre_prepare_bytes(pp);
+  multicast(ctx, "new_view", sim::Message::make(nv, bytes));
   on_new_view(ctx, nv);
 }
 
@@ -553,7 +584,7 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
       return reject("new-view with a wrong O");
     for (const PrePrepare& pp : m.pre_prepares) {
       const auto it = chosen.find(pp.seq);
-      const Digest expected = it != chosen.end() ? it->second->digest : PbftBatch{}.digest();
+      const Digest expected = it != chosen.end() ? it->second->digest : PbftBatch::null()->digest;
       if (pp.view != m.view || pp.digest != expected || pp.seq <= min_s || pp.seq > max_s) {
         return reject("new-view with a wrong O");
       }
@@ -561,8 +592,7 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
   }
   view_ = m.view;
   view_active_ = true;
-  if (observer_ && observer_->entered_view)
-    observer_->entered_view(replicas_[index_], view_, ctx.now());
+  report_view(ctx, view_);
   // Uncommitted slots of older views are dropped; O's batches are prepared again in this view.
   for (auto it = log_.begin(); it != log_.end();) {
     it = it->second.committed ? std::next(it) : log_.erase(it);
@@ -582,17 +612,12 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
       Prepare p{pp.view, pp.seq, pp.digest, index_, {}};
       p.signature = sign(ctx, digest_of(p));
       slot.prepares[index_] = p;
-      multicast(ctx, sim::Message::make(p, kVoteBytes));
+      multicast(ctx, "prepare", sim::Message::make(p, kVoteBytes));
     }
   }
   next_seq_ = std::max(max_s, low_watermark_) + 1;
   for (auto& [seq, slot] : log_) next_seq_ = std::max(next_seq_, seq + 1);
-  if (queue_.empty()) {
-    if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
-    view_timer_ = sim::kNoTimer;
-  } else {
-    arm_view_timer(ctx);
-  }
+  watch_pending(ctx);
   // Votes of this view that arrived before the NEW-VIEW; later views' stay buffered.
   std::vector<PrePrepare> pre_prepares;
   std::vector<Prepare> prepares;

@@ -14,33 +14,28 @@
 #include <string>
 #include <vector>
 
-#include "models/ledger/crypto.hpp"
-#include "sim/engine.hpp"
+#include "models/consensus/validator.hpp"
 
 namespace tradesim::consensus {
 
 struct PbftParams {
-  size_t max_batch = 64;  // requests per pre-prepare
-  sim::Duration batch_interval = sim::Duration::from_ns(10 * sim::units::kMillisecond);
   uint64_t checkpoint_interval = 16;  // K (section 4.3)
   uint64_t watermark_window = 64;     // L = H - h
   sim::Duration view_change_timeout = sim::Duration::from_ns(500 * sim::units::kMillisecond);
-  uint32_t request_bytes = 250;
-  sim::Duration sign_cost = sim::Duration::from_ns(20 * sim::units::kMicrosecond);
-  sim::Duration verify_cost = sim::Duration::from_ns(45 * sim::units::kMicrosecond);
+  // Each failed view change doubles the timeout (section 4.5.2), up to this: unbounded doubling
+  // lets a replica that ran ahead alone keep the others waiting for minutes.
+  sim::Duration max_view_change_timeout = sim::Duration::from_ns(4 * sim::units::kSecond);
 };
 
-// Byzantine behaviours a replica can be given (section 4 assumes at most f of them).
-enum class PbftBehaviour {
-  kHonest,
-  kSilent,      // receives but sends nothing
-  kEquivocate,  // as primary: different batches to the two halves; as any replica: answers
-                // each peer's prepare with a prepare and a commit for that peer's digest
-};
-
+// What a pre-prepare orders: a block body with the proposing primary and its clock, so that
+// every replica derives the same block from it (whichever view it finally commits in).
 struct PbftBatch {
-  std::vector<uint64_t> requests;
-  ledger::Digest digest() const;
+  PbftBatch(ledger::BatchPtr body, sim::NodeId proposer, int64_t timestamp_ns);
+  ledger::BatchPtr body;
+  sim::NodeId proposer;
+  int64_t timestamp_ns;
+  ledger::Digest digest;                           // of the three fields above, computed from them
+  static std::shared_ptr<const PbftBatch> null();  // the null request of section 4.4
 };
 
 // The messages of section 4, each with its sender's signature over its digest.
@@ -62,6 +57,7 @@ struct Commit {
   uint32_t replica;
   ledger::Signature signature;
 };
+// `state` is the replica's chain tip after executing `seq`.
 struct Checkpoint {
   uint64_t seq;
   ledger::Digest state;
@@ -86,39 +82,37 @@ struct NewView {
   std::vector<PrePrepare> pre_prepares;  // O
   ledger::Signature signature;
 };
-struct PbftRequest {
-  uint64_t id;
+// State transfer for a replica that fell behind a stable checkpoint.
+struct FetchState {
+  uint64_t seq;     // the stable checkpoint wanted
+  uint64_t height;  // the requester's chain height
+};
+struct StateReply {
+  uint64_t seq;
+  Validator::Snapshot snapshot;
 };
 
-struct PbftObserver {
-  std::function<void(sim::NodeId node, uint64_t seq, const ledger::Digest& digest,
-                     const PbftBatch& batch, sim::SimTime at)>
-      committed;
-  std::function<void(sim::NodeId node, uint64_t view, sim::SimTime at)> entered_view;
-  std::function<void(sim::NodeId node, std::string_view reason)> rejected;
-};
-
-class PbftReplica : public sim::Node {
+class PbftReplica : public Validator {
  public:
-  // `replicas` in index order: replica i is replicas[i]; keys are derived from the run seed.
   PbftReplica(std::vector<sim::NodeId> replicas, uint32_t index, uint64_t run_seed,
-              PbftParams params, ledger::VerificationMemo* memo, const PbftObserver* observer,
-              PbftBehaviour behaviour = PbftBehaviour::kHonest);
+              PbftParams params, LedgerParams ledger, ValidatorShared* shared);
 
   void on_start(sim::Context& ctx) override;
-  void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
-  void on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) override;
   void on_crash(sim::SimTime at) override;
   std::string_view kind() const override { return "pbft-validator"; }
 
-  void set_behaviour(PbftBehaviour b) { behaviour_ = b; }
   uint64_t view() const { return view_; }
   bool view_active() const { return view_active_; }
-  size_t waiting_requests() const { return queue_.size(); }
   uint64_t last_executed() const { return last_executed_; }
   uint64_t stable_checkpoint() const { return low_watermark_; }
   size_t f() const { return (n_ - 1) / 3; }
   bool is_primary() const { return primary_of(view_) == index_; }
+
+ protected:
+  void on_protocol_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
+  void on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) override;
+  void on_transaction(sim::Context& ctx, const ledger::TxPtr& tx) override;
+  std::vector<uint32_t> forward_targets() const override { return {primary_of(view_)}; }
 
  private:
   static constexpr uint64_t kBatchTimer = 1, kViewTimer = 2;
@@ -128,20 +122,16 @@ class PbftReplica : public sim::Node {
   bool in_window(uint64_t seq) const {
     return seq > low_watermark_ && seq <= low_watermark_ + params_.watermark_window;
   }
-  ledger::Signature sign(sim::Context& ctx, const ledger::Digest& d);
-  bool verify(sim::Context& ctx, uint32_t replica, const ledger::Digest& d,
-              const ledger::Signature& s);
-  void multicast(sim::Context& ctx, const sim::Message& msg);
-  void reject(std::string_view reason);
 
   void send_pre_prepare(sim::Context& ctx);
-  void on_request(sim::Context& ctx, const PbftRequest& m);
   void on_pre_prepare(sim::Context& ctx, const PrePrepare& m);
   void on_prepare(sim::Context& ctx, const Prepare& m);
   void on_commit(sim::Context& ctx, const Commit& m);
   void on_checkpoint(sim::Context& ctx, const Checkpoint& m);
   void on_view_change(sim::Context& ctx, const ViewChange& m);
   void on_new_view(sim::Context& ctx, const NewView& m);
+  void on_fetch_state(sim::Context& ctx, sim::NodeId from, const FetchState& m);
+  void on_state_reply(sim::Context& ctx, const StateReply& m);
 
   bool accept_pre_prepare(sim::Context& ctx, const PrePrepare& m);
   void try_prepared(sim::Context& ctx, uint64_t seq);
@@ -149,7 +139,7 @@ class PbftReplica : public sim::Node {
   void execute_ready(sim::Context& ctx);
   void start_view_change(sim::Context& ctx, uint64_t new_view);
   void arm_view_timer(sim::Context& ctx);
-  void enter_view(sim::Context& ctx, uint64_t view);
+  void watch_pending(sim::Context& ctx);
   bool valid_view_change(sim::Context& ctx, const ViewChange& m);
 
   // Per sequence number in the current window (section 4.2: the message log).
@@ -163,39 +153,37 @@ class PbftReplica : public sim::Node {
     std::optional<PreparedProof> certificate;
     std::set<std::pair<uint32_t, ledger::Digest>> answered;  // an equivocating replica's replies
   };
+  // Our chain height and state at one of our checkpoints, kept to serve state transfers.
+  struct CheckpointState {
+    uint64_t height;
+    std::shared_ptr<const ledger::WorldState> state;
+  };
 
-  std::vector<sim::NodeId> replicas_;
-  size_t n_;
-  uint32_t index_;
   PbftParams params_;
-  ledger::KeyPair key_;
-  std::vector<ledger::PublicKey> keys_;
-  ledger::VerificationMemo* memo_;
-  const PbftObserver* observer_;
-  PbftBehaviour behaviour_;
 
   uint64_t view_ = 0;
   bool view_active_ = true;  // false between sending VIEW-CHANGE and accepting NEW-VIEW
   uint64_t next_seq_ = 1;    // primary: the next sequence number to assign
   uint64_t low_watermark_ = 0;
   uint64_t last_executed_ = 0;
-  ledger::Digest state_{};  // a running hash of executed batches
   std::map<uint64_t, Slot> log_;
   std::map<uint64_t, std::map<uint32_t, ledger::Digest>> checkpoints_;  // seq -> replica -> state
   std::optional<Checkpoint> stable_own_;            // our signed checkpoint at the low watermark
   std::map<uint64_t, Checkpoint> own_checkpoints_;  // ours, not yet stable
+  std::map<uint64_t, CheckpointState> checkpoint_states_;
+  // A stable checkpoint above what we executed: the state we are fetching.
+  std::optional<std::pair<uint64_t, ledger::Digest>> fetching_;
   // Votes for a view this replica has not entered yet (they can overtake the NEW-VIEW); replayed
   // when it enters that view.
   std::vector<PrePrepare> early_pre_prepares_;
   std::vector<Prepare> early_prepares_;
   std::vector<Commit> early_commits_;
   static constexpr size_t kMaxEarlyVotes = 100000;
-  std::vector<uint64_t> queue_;  // requests waiting for a pre-prepare (primary) or execution
-  std::set<uint64_t> seen_requests_;
   std::map<uint64_t, std::map<uint32_t, ViewChange>> view_changes_;
   sim::TimerId view_timer_ = sim::kNoTimer;
   sim::Duration view_timeout_;
   bool batch_timer_armed_ = false;
+  uint64_t invalid_proposals_ = 0;  // an invalid_proposal primary alternates its faults
 };
 
 }  // namespace tradesim::consensus

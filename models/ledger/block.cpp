@@ -17,15 +17,13 @@ Digest BlockHeader::hash() const {
 }
 
 uint32_t Block::wire_size() const {
-  uint32_t bytes = 8 + 32 * 3 + 8 + 8 + 4 + 64;
-  for (const TxPtr& tx : transactions) bytes += tx->wire_size();
-  return bytes;
+  return 8 + 32 * 3 + 8 + 8 + 4 + 64 + static_cast<uint32_t>(body->bytes());
 }
 
 std::vector<Digest> Block::leaves() const {
   std::vector<Digest> out;
-  out.reserve(transactions.size());
-  for (const TxPtr& tx : transactions) out.push_back(merkle_leaf(tx->id()));
+  out.reserve(body->size());
+  for (const TxPtr& tx : body->transactions()) out.push_back(merkle_leaf(tx->id()));
   return out;
 }
 

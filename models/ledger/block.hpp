@@ -22,16 +22,17 @@ struct BlockHeader {
 
 struct Block {
   BlockHeader header;
-  std::vector<TxPtr> transactions;
+  BatchPtr body = make_batch({});  // shared by every validator that holds the block
   Signature proposer_signature{};
 
   Digest hash() const { return header.hash(); }
+  const std::vector<TxPtr>& transactions() const { return body->transactions(); }
   // Header, signature and every transaction on the wire.
   uint32_t wire_size() const;
   // Transaction ids as Merkle leaves, and their root.
   std::vector<Digest> leaves() const;
   static Digest tx_root_of(const std::vector<TxPtr>& transactions);
-  bool tx_root_matches() const { return tx_root_of(transactions) == header.tx_root; }
+  bool tx_root_matches() const { return body->root() == header.tx_root; }
   void sign_with(const KeyPair& key) { proposer_signature = key.sign(hash()); }
   bool verify_proposer(const PublicKey& key, VerificationMemo* memo = nullptr) const;
 };

@@ -31,7 +31,21 @@ Append Chain::append(Block block) {
   if (h != height() + 1) return Append::kNotNext;
   if (block.header.parent != tip().hash()) return Append::kWrongParent;
   if (!block.tx_root_matches()) return Append::kBadTxRoot;
+  return push(std::move(block));
+}
+
+Append Chain::append_certified(Block block) {
+  if (block.header.height != height() + 1) return Append::kNotNext;
+  if (block.header.parent != tip().hash()) return Append::kWrongParent;
+  return push(std::move(block));
+}
+
+Append Chain::push(Block block) {
   blocks_.push_back(std::move(block));
+  if (keep_bodies_ < height()) {
+    static const BatchPtr kPruned = make_batch({});
+    blocks_[height() - keep_bodies_].body = kPruned;
+  }
   return Append::kAppended;
 }
 

@@ -59,6 +59,16 @@ class KeyPair {
 
 bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signature& signature);
 
+// Digests are uniformly distributed: their first bytes are a good hash.
+struct DigestHash {
+  size_t operator()(const std::array<uint8_t, 32>& d) const {
+    size_t h;
+    static_assert(sizeof(h) <= 32);
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+  }
+};
+
 // Caches verification results keyed by (public key, digest, signature). Deterministic: the
 // answer is a pure function of the key; only the real work is saved.
 class VerificationMemo {
@@ -69,15 +79,7 @@ class VerificationMemo {
   size_t size() const { return results_.size(); }
 
  private:
-  struct KeyHash {
-    size_t operator()(const Digest& d) const {
-      size_t h;
-      static_assert(sizeof(h) <= sizeof(Digest));
-      std::memcpy(&h, d.data(), sizeof h);
-      return h;
-    }
-  };
-  std::unordered_map<Digest, bool, KeyHash> results_;
+  std::unordered_map<Digest, bool, DigestHash> results_;
   uint64_t real_checks_ = 0;
   uint64_t hits_ = 0;
 };

@@ -51,16 +51,29 @@ void Mempool::erase(const Digest& id) {
   by_id_.erase(it);
 }
 
-std::vector<TxPtr> Mempool::select(size_t max_transactions, uint64_t max_bytes) const {
+std::vector<TxPtr> Mempool::select(size_t max_transactions, uint64_t max_bytes,
+                                   const std::function<bool(const Digest&)>& skip) const {
   std::vector<TxPtr> out;
   uint64_t bytes = 0;
   for (const auto& [rank, tx] : ranked_) {
     if (out.size() >= max_transactions) break;
+    if (skip && skip(std::get<2>(rank))) continue;
     if (bytes + tx->wire_size() > max_bytes) continue;  // a smaller one may still fit
     bytes += tx->wire_size();
     out.push_back(tx);
   }
   return out;
+}
+
+void Mempool::remove(const std::vector<Digest>& ids) {
+  for (const Digest& id : ids) erase(id);
+}
+
+void Mempool::clear() {
+  ranked_.clear();
+  by_id_.clear();
+  pending_nonces_.clear();
+  bytes_ = 0;
 }
 
 void Mempool::remove_committed(const std::vector<TxPtr>& transactions) {

@@ -2,6 +2,7 @@
 // first), then age (oldest first), then id; duplicates and replays are refused.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -22,10 +23,16 @@ class Mempool {
   // Checks the signature (through the memo when given), then duplicates and replays. When full,
   // a transaction that ranks above the lowest-ranked one evicts it.
   Admission admit(const TxPtr& tx, VerificationMemo* memo);
-  // The best transactions that fit a block of max_transactions and max_bytes, in order.
-  std::vector<TxPtr> select(size_t max_transactions, uint64_t max_bytes) const;
+  // The best transactions that fit a block of max_transactions and max_bytes, in order, leaving
+  // out those for which `skip` (when given) is true: ones already proposed, for example.
+  std::vector<TxPtr> select(size_t max_transactions, uint64_t max_bytes,
+                            const std::function<bool(const Digest&)>& skip = {}) const;
   // Drops committed transactions and remembers each sender's highest committed nonce.
   void remove_committed(const std::vector<TxPtr>& transactions);
+  // Drops the pending transactions whose ids are given, without marking anything committed.
+  void remove(const std::vector<Digest>& ids);
+  // Drops every pending transaction (a validator that took a certified state from its peers).
+  void clear();
   bool contains(const Digest& id) const { return by_id_.count(id) != 0; }
 
   size_t size() const { return by_id_.size(); }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "models/ledger/merkle.hpp"
+
 namespace tradesim::ledger {
 
 std::string_view kind_name(TxKind kind) {
@@ -42,8 +44,27 @@ std::vector<uint8_t> Transaction::signing_bytes() const {
   return out;
 }
 
-Digest Transaction::id() const {
+Digest Transaction::compute_id() const {
   return sha256(signing_bytes());
+}
+
+TxPtr seal(Transaction tx) {
+  tx.sealed_id_.value = tx.compute_id();
+  return std::make_shared<const Transaction>(std::move(tx));
+}
+
+TxBatch::TxBatch(std::vector<TxPtr> transactions) : transactions_(std::move(transactions)) {
+  std::vector<Digest> leaves;
+  leaves.reserve(transactions_.size());
+  for (const TxPtr& tx : transactions_) {
+    leaves.push_back(merkle_leaf(tx->id()));
+    bytes_ += tx->wire_size();
+  }
+  root_ = merkle_root(leaves);
+}
+
+BatchPtr make_batch(std::vector<TxPtr> transactions) {
+  return std::make_shared<const TxBatch>(std::move(transactions));
 }
 
 uint32_t Transaction::wire_size() const {

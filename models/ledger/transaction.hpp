@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/ledger/crypto.hpp"
@@ -30,14 +32,59 @@ struct Transaction {
 
   // Canonical encoding of everything but the signature: what is hashed and signed.
   std::vector<uint8_t> signing_bytes() const;
-  Digest id() const;  // SHA-256 of signing_bytes()
+  // SHA-256 of signing_bytes(). A sealed transaction (see seal()) computed it once, when it was
+  // sealed; any other is hashed on every call.
+  Digest id() const { return sealed_id_.value ? *sealed_id_.value : compute_id(); }
   // Bytes on the wire: fixed fields, key, signature and the declared payload.
   uint32_t wire_size() const;
 
   void sign_with(const KeyPair& key);
   bool verify_signature(VerificationMemo* memo = nullptr) const;
+
+ private:
+  friend std::shared_ptr<const Transaction> seal(Transaction tx);
+  Digest compute_id() const;
+  // The id of an immutable, shared transaction. A copy starts without it, so a copy that is
+  // changed (a forgery in a test, a tampered message) is hashed afresh.
+  struct IdCache {
+    std::optional<Digest> value;
+    IdCache() = default;
+    IdCache(const IdCache&) {}
+    IdCache(IdCache&& other) noexcept : value(std::exchange(other.value, std::nullopt)) {}
+    IdCache& operator=(const IdCache&) {
+      value.reset();
+      return *this;
+    }
+    IdCache& operator=(IdCache&& other) noexcept {
+      value = std::exchange(other.value, std::nullopt);
+      return *this;
+    }
+  } sealed_id_;
 };
 
 using TxPtr = std::shared_ptr<const Transaction>;
+
+// Freezes a transaction for sharing between nodes: it can no longer change, so its id is
+// computed here once. Every node that "hashes" it is still charged the CPU time by its model.
+TxPtr seal(Transaction tx);
+
+// An ordered list of transactions as a block body or a consensus batch: immutable and shared by
+// every node that holds it; its Merkle root and wire size are computed once, from its contents.
+class TxBatch {
+ public:
+  explicit TxBatch(std::vector<TxPtr> transactions);
+  const std::vector<TxPtr>& transactions() const { return transactions_; }
+  size_t size() const { return transactions_.size(); }
+  bool empty() const { return transactions_.empty(); }
+  const Digest& root() const { return root_; }  // Merkle root of the transaction ids
+  uint64_t bytes() const { return bytes_; }     // sum of the transactions' wire sizes
+
+ private:
+  std::vector<TxPtr> transactions_;
+  Digest root_;
+  uint64_t bytes_ = 0;
+};
+using BatchPtr = std::shared_ptr<const TxBatch>;
+BatchPtr make_batch(std::vector<TxPtr> transactions);
 
 }  // namespace tradesim::ledger

@@ -30,6 +30,7 @@ class WorldState {
   // Merkle root over (key, value, version) in key order.
   Digest root() const;
   size_t size() const { return entries_.size(); }
+  const std::map<std::string, Entry>& entries() const { return entries_; }
 
  private:
   std::map<std::string, Entry> entries_;

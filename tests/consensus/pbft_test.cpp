@@ -10,6 +10,7 @@
 #include <set>
 
 #include "models/consensus/checker.hpp"
+#include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
 
 namespace tradesim::consensus {
@@ -17,45 +18,33 @@ namespace {
 
 using namespace sim::literals;
 
-// Sends requests to every replica: `count` of them, one every `period`.
-class Client : public sim::Node {
- public:
-  Client(std::vector<sim::NodeId> replicas, sim::Duration period, uint64_t count,
-         sim::Duration start = sim::Duration::zero())
-      : replicas_(std::move(replicas)), period_(period), count_(count), start_(start) {}
-  void on_start(sim::Context& ctx) override { ctx.set_timer(start_ + period_); }
-  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override {
-    const sim::Message m =
-        sim::Message::make(PbftRequest{(uint64_t{ctx.self()} << 32) | ++sent}, 250);
-    ctx.broadcast(replicas_, m);
-    if (sent < count_) ctx.set_timer(period_);
-  }
-  uint64_t sent = 0;
-
- private:
-  std::vector<sim::NodeId> replicas_;
-  sim::Duration period_;
-  uint64_t count_;
-  sim::Duration start_;
-};
+// Clients submit signed payments to every replica (as Castro and Liskov's clients do after a
+// time-out); `count` of them, one every `period`.
+ClientParams every(sim::Duration period, uint64_t count, sim::Duration start = {}) {
+  return {.rate_per_second = 1.0 / period.seconds(),
+          .poisson = false,
+          .count = count,
+          .start = start,
+          .submit_to = SubmitTo::kAll};
+}
 
 struct Consortium {
   sim::Engine engine;
-  ledger::VerificationMemo memo;
-  PbftObserver observer;
+  ValidatorShared shared;
   SafetyChecker checker;
   std::vector<PbftReplica*> replicas;
+  std::vector<TxClient*> clients;
   std::vector<sim::SiteId> sites;
+  std::vector<sim::NodeId> ids;
   std::set<sim::NodeId> honest;
   uint64_t views_entered = 0;
   uint64_t requests_committed = 0;  // by the honest replica that executed most
   std::map<sim::NodeId, uint64_t> per_node;
-  std::set<uint64_t> executed;  // request ids executed by some honest replica
+  std::set<ledger::Digest> executed;  // transactions executed by some honest replica
 
   Consortium(uint64_t seed, size_t n, sim::Duration period, uint64_t count,
-             const std::map<uint32_t, PbftBehaviour>& faulty = {})
+             const std::map<uint32_t, Behaviour>& faulty = {}, PbftParams params = {})
       : engine(seed) {
-    std::vector<sim::NodeId> ids;
     for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
     for (size_t i = 0; i < n; ++i)
       sites.push_back(engine.network().add_site("r" + std::to_string(i)));
@@ -68,26 +57,41 @@ struct Consortium {
              .jitter = 1_ms});
       }
     }
-    observer.committed = [this](sim::NodeId node, uint64_t seq, const ledger::Digest& d,
-                                const PbftBatch& batch, sim::SimTime) {
-      uint64_t value;
-      std::memcpy(&value, d.data(), sizeof value);
+    auto genesis = std::make_shared<ledger::WorldState>();
+    for (size_t c = n; c < n + 4; ++c) genesis->set_balance(c, 1'000'000);
+    shared.genesis = genesis;
+    shared.observer.block_committed = [this](sim::NodeId node, const ledger::Block& block,
+                                             sim::SimTime) {
       if (!honest.count(node)) return;
-      checker.committed(node, seq, value);
-      per_node[node] += batch.requests.size();
+      uint64_t value;
+      const ledger::Digest h = block.hash();
+      std::memcpy(&value, h.data(), sizeof value);
+      checker.committed(node, block.header.height, value);
+      per_node[node] += block.header.tx_count;
       requests_committed = std::max(requests_committed, per_node[node]);
-      executed.insert(batch.requests.begin(), batch.requests.end());
+      for (const ledger::TxPtr& tx : block.transactions()) executed.insert(tx->id());
     };
-    observer.entered_view = [this](sim::NodeId, uint64_t, sim::SimTime) { ++views_entered; };
+    shared.observer.view_changed = [this](sim::NodeId, uint64_t, sim::SimTime) { ++views_entered; };
+    LedgerParams ledger;
+    ledger.max_block_txs = 64;
+    ledger.block_interval = 10_ms;
     for (size_t i = 0; i < n; ++i) {
       const auto it = faulty.find(static_cast<uint32_t>(i));
-      const PbftBehaviour b = it == faulty.end() ? PbftBehaviour::kHonest : it->second;
-      if (b == PbftBehaviour::kHonest) honest.insert(static_cast<sim::NodeId>(i));
-      replicas.push_back(&engine.emplace_node<PbftReplica>(static_cast<sim::NodeId>(i), sites[i],
-                                                           ids, static_cast<uint32_t>(i), seed,
-                                                           PbftParams{}, &memo, &observer, b));
+      const Behaviour b = it == faulty.end() ? Behaviour::kHonest : it->second;
+      if (b == Behaviour::kHonest) honest.insert(static_cast<sim::NodeId>(i));
+      auto& r =
+          engine.emplace_node<PbftReplica>(static_cast<sim::NodeId>(i), sites[i], ids,
+                                           static_cast<uint32_t>(i), seed, params, ledger, &shared);
+      r.set_behaviour(b);
+      replicas.push_back(&r);
     }
-    engine.emplace_node<Client>(static_cast<sim::NodeId>(n), sites[0], ids, period, count);
+    add_client(0, every(period, count));
+  }
+  TxClient& add_client(size_t site, ClientParams p) {
+    const auto id = static_cast<sim::NodeId>(ids.size() + clients.size());
+    clients.push_back(
+        &engine.emplace_node<TxClient>(id, sites[site], ids, engine.seed(), id, p, nullptr));
+    return *clients.back();
   }
 };
 
@@ -99,7 +103,9 @@ TEST(Pbft, NormalCaseSendsTwoNTimesNMinusOneMessages) {
     Consortium c(1, n, 1_ms, 1);
     c.engine.run({.until = sim::SimTime::zero() + 2_s});
     const uint64_t client_messages = n;
-    EXPECT_EQ(c.engine.stats().messages_sent - client_messages, 2 * n * (n - 1)) << "n=" << n;
+    const uint64_t replies = n;  // each replica tells the client
+    EXPECT_EQ(c.engine.stats().messages_sent - client_messages - replies, 2 * n * (n - 1))
+        << "n=" << n;
     EXPECT_EQ(c.checker.commits(), n) << "n=" << n;  // every replica committed the one batch
   }
 }
@@ -114,7 +120,12 @@ TEST(Pbft, CommitsEverythingInOrderWithCheckpoints) {
     EXPECT_GT(r->stable_checkpoint(), 0u);  // checkpoints became stable and the log was trimmed
     EXPECT_EQ(r->last_executed(), c.replicas[0]->last_executed());
   }
-  EXPECT_GT(c.memo.hits(), c.memo.real_checks());  // each signature is checked for real once
+  EXPECT_GT(c.shared.verification.hits(), c.shared.verification.real_checks());  // once each
+  EXPECT_EQ(c.clients[0]->confirmed(), 1000u);
+  for (PbftReplica* r : c.replicas) {
+    EXPECT_EQ(r->chain().tip().hash(), c.replicas[0]->chain().tip().hash());
+    EXPECT_EQ(r->state_root(), c.replicas[0]->state_root());
+  }
 }
 
 TEST(Pbft, ViewChangeAfterPrimaryCrash) {
@@ -132,10 +143,7 @@ TEST(Pbft, ViewChangeAfterPrimaryCrash) {
 // its requests must be executed (requests lost in the faulty period have no client retry here).
 size_t run_faulty(uint64_t seed, size_t n) {
   Consortium c(seed, n, 10_ms, 1500);
-  std::vector<sim::NodeId> ids;
-  for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
-  const auto late_client = static_cast<sim::NodeId>(n + 1);
-  c.engine.emplace_node<Client>(late_client, c.sites[n - 1], ids, 10_ms, 500, 17_s);
+  TxClient& late = c.add_client(n - 1, every(10_ms, 500, 17_s));
   sim::Rng rng(seed, 1000, sim::purpose("faults"));
   const size_t f = (n - 1) / 3;
   sim::SimTime at = sim::SimTime::zero() + 500_ms;
@@ -158,9 +166,9 @@ size_t run_faulty(uint64_t seed, size_t n) {
   c.engine.run({.until = sim::SimTime::zero() + 60_s});
   EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
   size_t late_executed = 0;
-  for (uint64_t k = 1; k <= 500; ++k)
-    late_executed += c.executed.count((uint64_t{late_client} << 32) | k);
+  for (const ledger::Digest& id : late.ids()) late_executed += c.executed.count(id);
   EXPECT_EQ(late_executed, 500u) << "seed " << seed;
+  EXPECT_EQ(late.confirmed(), 500u) << "seed " << seed;
   return c.views_entered;
 }
 
@@ -179,13 +187,10 @@ TEST(PbftLong, SafetyAndLivenessUnderRandomFaults) {
 // view change replaces the primary.
 TEST(Pbft, EquivocatingPrimaryIsSafeWithFFaulty) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    Consortium c(seed, 4, 5_ms, 500, {{0, PbftBehaviour::kEquivocate}});
+    Consortium c(seed, 4, 5_ms, 500, {{0, Behaviour::kEquivocate}});
     c.engine.run({.until = sim::SimTime::zero() + 20_s});
     EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
-    size_t client_requests = 0;  // the faulty primary's invented requests do not count
-    for (uint64_t k = 1; k <= 500; ++k)
-      client_requests += c.executed.count((uint64_t{4} << 32) | k);
-    EXPECT_EQ(client_requests, 500u) << "seed " << seed;
+    EXPECT_EQ(c.executed.size(), 500u) << "seed " << seed;
   }
 }
 
@@ -194,8 +199,7 @@ TEST(Pbft, EquivocatingPrimaryIsSafeWithFFaulty) {
 TEST(Pbft, CheckerReportsViolationsAboveF) {
   uint64_t violations = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    Consortium c(seed, 4, 5_ms, 200,
-                 {{0, PbftBehaviour::kEquivocate}, {1, PbftBehaviour::kEquivocate}});
+    Consortium c(seed, 4, 5_ms, 200, {{0, Behaviour::kEquivocate}, {1, Behaviour::kEquivocate}});
     c.engine.run({.until = sim::SimTime::zero() + 5_s});
     violations += c.checker.violations();
   }

@@ -201,8 +201,8 @@ Block next_block(const Chain& chain, std::vector<TxPtr> txs, uint64_t proposer) 
   b.header.parent = chain.tip().hash();
   b.header.proposer = proposer;
   b.header.tx_count = static_cast<uint32_t>(txs.size());
-  b.transactions = std::move(txs);
-  b.header.tx_root = Block::tx_root_of(b.transactions);
+  b.body = make_batch(std::move(txs));
+  b.header.tx_root = b.body->root();
   b.sign_with(KeyPair::derive(1, proposer));
   return b;
 }
@@ -221,7 +221,7 @@ TEST(Chain, LinksBlocksAndDetectsForks) {
   orphan.header.parent = sha256("elsewhere");
   EXPECT_EQ(chain.append(orphan), Append::kWrongParent);
   Block bad_root = next_block(chain, {payment(3, 1, 1, 0)}, 0);
-  bad_root.transactions.push_back(payment(4, 1, 1, 0));  // not covered by the header's root
+  bad_root.body = make_batch({payment(3, 1, 1, 0), payment(4, 1, 1, 0)});  // not the header's root
   EXPECT_EQ(chain.append(bad_root), Append::kBadTxRoot);
   Block gap = next_block(chain, {}, 0);
   gap.header.height += 1;

@@ -1,0 +1,273 @@
+// The protocol-independent half of a validator: clients, mempool, blocks, world state.
+#include "models/consensus/validator.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace tradesim::consensus {
+
+using ledger::Digest;
+
+std::string_view behaviour_name(Behaviour b) {
+  switch (b) {
+    case Behaviour::kHonest:
+      return "honest";
+    case Behaviour::kSilent:
+      return "silent";
+    case Behaviour::kEquivocate:
+      return "equivocate";
+    case Behaviour::kDelay:
+      return "delay";
+    case Behaviour::kInvalidProposal:
+      return "invalid_proposal";
+  }
+  return "?";
+}
+
+std::optional<Behaviour> behaviour_from_name(std::string_view name) {
+  for (Behaviour b : {Behaviour::kHonest, Behaviour::kSilent, Behaviour::kEquivocate,
+                      Behaviour::kDelay, Behaviour::kInvalidProposal}) {
+    if (behaviour_name(b) == name) return b;
+  }
+  return std::nullopt;
+}
+
+ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::WorldState>& before,
+                                           const Digest& before_root, const ledger::TxBatch& body,
+                                           uint64_t fee_account) {
+  const Digest key = ledger::Sha256()
+                         .update("execute")
+                         .update(before_root)
+                         .update(body.root())
+                         .update_u64(fee_account)
+                         .finish();
+  if (const auto it = results_.find(key); it != results_.end()) return it->second;
+  ++executions_;
+  Result r;
+  if (body.empty()) {
+    r = {before, before_root};
+  } else {
+    auto after = std::make_shared<ledger::WorldState>(*before);
+    for (const ledger::TxPtr& tx : body.transactions()) after->apply(*tx, fee_account);
+    r = {after, after->root()};
+  }
+  results_.emplace(key, r);
+  return r;
+}
+
+Validator::Validator(std::vector<sim::NodeId> validators, uint32_t index, uint64_t run_seed,
+                     LedgerParams ledger, ValidatorShared* shared)
+    : validators_(std::move(validators)),
+      n_(validators_.size()),
+      index_(index),
+      ledger_(ledger),
+      key_(ledger::KeyPair::derive(run_seed, validators_.at(index))),
+      shared_(shared),
+      mempool_(ledger.mempool_txs, ledger.mempool_bytes),
+      chain_(ledger.keep_bodies),
+      state_(shared->genesis ? shared->genesis : std::make_shared<const ledger::WorldState>()) {
+  keys_.reserve(n_);
+  for (sim::NodeId v : validators_)
+    keys_.push_back(ledger::KeyPair::derive(run_seed, v).public_key());
+  state_root_ = state_->root();
+}
+
+void Validator::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
+  if (const auto* m = msg.get_if<SubmitTx>()) return on_submit(ctx, from, *m);
+  if (const auto* m = msg.get_if<ForwardTxs>()) {
+    for (const ledger::TxPtr& tx : m->txs) {
+      if (admit(ctx, tx)) on_transaction(ctx, tx);
+    }
+    return;
+  }
+  on_protocol_message(ctx, from, msg);
+}
+
+void Validator::on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
+  if (tag == kForwardTimer) {
+    forward_timer_armed_ = false;
+    return flush_forward(ctx);
+  }
+  on_protocol_timer(ctx, id, tag);
+}
+
+void Validator::on_crash(sim::SimTime) {
+  // Timers die with the node; the mempool, chain and state are on stable storage.
+  forward_timer_armed_ = false;
+  to_forward_.clear();  // still in the mempool, and watched by the protocol
+}
+
+void Validator::on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m) {
+  const ledger::TxPtr& tx = m.tx;
+  const Digest id = tx->id();
+  const bool known = mempool_.contains(id);
+  if (!known && !admit(ctx, tx)) return;
+  waiting_clients_[id] = from;
+  if (known) return;
+  if (!m.to_all) to_forward_.push_back(tx);
+  if (!m.to_all && !forward_timer_armed_) {
+    forward_timer_armed_ = true;
+    ctx.set_timer(ledger_.forward_interval, kForwardTimer);
+  }
+  on_transaction(ctx, tx);
+}
+
+void Validator::flush_forward(sim::Context& ctx) {
+  if (to_forward_.empty()) return;
+  ForwardTxs m{std::move(to_forward_)};
+  to_forward_.clear();
+  // Forward only what is still pending here: the rest was proposed and committed meanwhile.
+  std::erase_if(m.txs, [&](const ledger::TxPtr& tx) { return !mempool_.contains(tx->id()); });
+  if (m.txs.empty()) return;
+  uint32_t bytes = 4;
+  for (const ledger::TxPtr& tx : m.txs) bytes += tx->wire_size();
+  const sim::Message msg = sim::Message::make(std::move(m), bytes);
+  for (uint32_t v : forward_targets()) {
+    if (v != index_) send(ctx, v, "tx_forward", msg);
+  }
+}
+
+ledger::Signature Validator::sign(sim::Context& ctx, const Digest& d) {
+  ctx.charge(ledger_.costs.sign);
+  return key_.sign(d);
+}
+
+bool Validator::verify(sim::Context& ctx, uint32_t validator, const Digest& d,
+                       const ledger::Signature& s) {
+  ctx.charge(ledger_.costs.verify);  // every validator pays, even when the memo knows the answer
+  return validator < n_ && shared_->verification.verify(keys_[validator], d, s);
+}
+
+void Validator::send(sim::Context& ctx, uint32_t validator, std::string_view type,
+                     const sim::Message& msg) {
+  if (behaviour_ == Behaviour::kSilent) return;
+  const sim::Duration extra = behaviour_ == Behaviour::kDelay ? delay_ : sim::Duration::zero();
+  ctx.send(validators_[validator], msg, {.delay = extra, .fifo = true});
+  if (shared_->observer.sent) shared_->observer.sent(type, msg.bytes());
+}
+
+void Validator::multicast(sim::Context& ctx, std::string_view type, const sim::Message& msg) {
+  for (uint32_t v = 0; v < n_; ++v) {
+    if (v != index_) send(ctx, v, type, msg);
+  }
+}
+
+void Validator::reject(std::string_view reason) {
+  if (shared_->observer.rejected) shared_->observer.rejected(validators_[index_], reason);
+}
+
+void Validator::report_view(sim::Context& ctx, uint64_t view) {
+  if (shared_->observer.view_changed) shared_->observer.view_changed(ctx.self(), view, ctx.now());
+}
+
+void Validator::report_leader(sim::Context& ctx, uint64_t term) {
+  if (shared_->observer.became_leader) shared_->observer.became_leader(ctx.self(), term, ctx.now());
+}
+
+bool Validator::admit(sim::Context& ctx, const ledger::TxPtr& tx, bool count) {
+  ctx.charge(ledger_.costs.hash(tx->wire_size()) + ledger_.costs.verify);
+  const ledger::Admission a = mempool_.admit(tx, &shared_->verification);
+  if (a == ledger::Admission::kAdmitted) return true;
+  if (count && a != ledger::Admission::kDuplicate) {
+    reject(std::string("transaction: ") + std::string(ledger::admission_name(a)));
+  }
+  return false;
+}
+
+ledger::BatchPtr Validator::take_batch(const std::function<bool(const Digest&)>& skip) const {
+  return ledger::make_batch(mempool_.select(ledger_.max_block_txs, ledger_.max_block_bytes, skip));
+}
+
+bool Validator::verify_body(sim::Context& ctx, const ledger::TxBatch& body) {
+  charge_hash(ctx, body.bytes());  // the Merkle root, recomputed
+  for (const ledger::TxPtr& tx : body.transactions()) {
+    ctx.charge(ledger_.costs.verify);
+    if (!tx->verify_signature(&shared_->verification)) return false;
+  }
+  return true;
+}
+
+const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::BatchPtr& body,
+                                             sim::NodeId proposer, int64_t timestamp_ns) {
+  ledger::Block block;
+  block.header.height = chain_.height() + 1;
+  block.header.parent = chain_.tip().hash();
+  block.header.tx_root = body->root();
+  block.header.proposer = proposer;
+  block.header.timestamp_ns = timestamp_ns;
+  block.header.tx_count = static_cast<uint32_t>(body->size());
+  block.body = body;
+  ctx.charge(ledger_.execute_per_tx * static_cast<int64_t>(body->size()));
+  const ExecutionMemo::Result r =
+      shared_->execution.apply(state_, state_root_, *body, ledger_.fee_account);
+  state_ = r.state;
+  state_root_ = r.root;
+  block.header.state_root = r.root;
+  charge_hash(ctx, 200);  // the header
+  const ledger::Append appended = chain_.append(std::move(block));
+  if (appended != ledger::Append::kAppended) {
+    reject(std::string("block: ") + std::string(ledger::append_name(appended)));
+  }
+  mempool_.remove_committed(body->transactions());
+  const ledger::Block& tip = chain_.tip();
+  for (const ledger::TxPtr& tx : body->transactions()) {
+    const auto it = waiting_clients_.find(tx->id());
+    if (it == waiting_clients_.end()) continue;
+    if (behaviour_ != Behaviour::kSilent) {
+      ctx.send(it->second, sim::Message::make(TxCommitted{tx->id(), tip.header.height}, 32 + 8));
+    }
+    waiting_clients_.erase(it);
+  }
+  if (shared_->observer.block_committed)
+    shared_->observer.block_committed(ctx.self(), tip, ctx.now());
+  return tip;
+}
+
+Validator::Snapshot Validator::snapshot(uint64_t above_height, uint64_t to_height,
+                                        std::shared_ptr<const ledger::WorldState> state) const {
+  Snapshot s;
+  for (uint64_t h = above_height + 1; h <= std::min(to_height, chain_.height()); ++h) {
+    s.blocks.push_back(chain_.at(h));
+  }
+  s.state = std::move(state);
+  return s;
+}
+
+uint32_t Validator::snapshot_bytes(const Snapshot& s) {
+  uint64_t bytes = 8;
+  for (const ledger::Block& b : s.blocks) bytes += b.wire_size();
+  for (const auto& [key, entry] : s.state->entries()) bytes += key.size() + entry.value.size() + 8;
+  return static_cast<uint32_t>(std::min<uint64_t>(bytes, UINT32_MAX));
+}
+
+bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certified) {
+  if (s.blocks.empty() || s.blocks.back().hash() != certified) return false;
+  Digest parent = chain_.tip().hash();
+  uint64_t height = chain_.height();
+  for (const ledger::Block& b : s.blocks) {
+    charge_hash(ctx, 200);
+    if (b.header.height != height + 1 || b.header.parent != parent) {
+      reject("state transfer: blocks do not link");
+      return false;
+    }
+    parent = b.hash();
+    ++height;
+  }
+  charge_hash(ctx, snapshot_bytes(s));
+  if (s.state->root() != s.blocks.back().header.state_root) {
+    reject("state transfer: state does not match its block");
+    return false;
+  }
+  for (const ledger::Block& b : s.blocks) {
+    chain_.append_certified(b);
+    mempool_.remove_committed(b.transactions());
+    if (shared_->observer.block_committed) {
+      shared_->observer.block_committed(ctx.self(), chain_.tip(), ctx.now());
+    }
+  }
+  state_ = s.state;
+  state_root_ = s.blocks.back().header.state_root;
+  return true;
+}
+
+}  // namespace tradesim::consensus
