@@ -76,22 +76,6 @@ uint32_t view_change_bytes(const ViewChange& m) {
 
 }  // namespace
 
-PbftBatch::PbftBatch(ledger::BatchPtr body_, sim::NodeId proposer_, int64_t timestamp_ns_)
-    : body(std::move(body_)),
-      proposer(proposer_),
-      timestamp_ns(timestamp_ns_),
-      digest(Sha256()
-                 .update("batch")
-                 .update(body->root())
-                 .update_u64(proposer)
-                 .update_u64(static_cast<uint64_t>(timestamp_ns))
-                 .finish()) {}
-
-std::shared_ptr<const PbftBatch> PbftBatch::null() {
-  static const auto kNull = std::make_shared<const PbftBatch>(ledger::make_batch({}), 0, 0);
-  return kNull;
-}
-
 PbftReplica::PbftReplica(std::vector<sim::NodeId> replicas, uint32_t index, uint64_t run_seed,
                          PbftParams params, LedgerParams ledger, ValidatorShared* shared)
     : Validator(std::move(replicas), index, run_seed, ledger, shared),

@@ -27,16 +27,8 @@ struct PbftParams {
   sim::Duration max_view_change_timeout = sim::Duration::from_ns(4 * sim::units::kSecond);
 };
 
-// What a pre-prepare orders: a block body with the proposing primary and its clock, so that
-// every replica derives the same block from it (whichever view it finally commits in).
-struct PbftBatch {
-  PbftBatch(ledger::BatchPtr body, sim::NodeId proposer, int64_t timestamp_ns);
-  ledger::BatchPtr body;
-  sim::NodeId proposer;
-  int64_t timestamp_ns;
-  ledger::Digest digest;                           // of the three fields above, computed from them
-  static std::shared_ptr<const PbftBatch> null();  // the null request of section 4.4
-};
+// What a pre-prepare orders (see validator.hpp); a null batch is the null request of 4.4.
+using PbftBatch = ProposedBatch;
 
 // The messages of section 4, each with its sender's signature over its digest.
 struct PrePrepare {

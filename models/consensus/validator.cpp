@@ -32,6 +32,22 @@ std::optional<Behaviour> behaviour_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+ProposedBatch::ProposedBatch(ledger::BatchPtr body_, sim::NodeId proposer_, int64_t timestamp_ns_)
+    : body(std::move(body_)),
+      proposer(proposer_),
+      timestamp_ns(timestamp_ns_),
+      digest(ledger::Sha256()
+                 .update("batch")
+                 .update(body->root())
+                 .update_u64(proposer)
+                 .update_u64(static_cast<uint64_t>(timestamp_ns))
+                 .finish()) {}
+
+std::shared_ptr<const ProposedBatch> ProposedBatch::null() {
+  static const auto kNull = std::make_shared<const ProposedBatch>(ledger::make_batch({}), 0, 0);
+  return kNull;
+}
+
 ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::WorldState>& before,
                                            const Digest& before_root, const ledger::TxBatch& body,
                                            uint64_t fee_account) {
@@ -112,8 +128,21 @@ void Validator::on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m
   on_transaction(ctx, tx);
 }
 
+void Validator::forward_all_pending(sim::Context& ctx) {
+  to_forward_ = mempool_.select(SIZE_MAX, UINT64_MAX);
+  flush_forward(ctx);
+}
+
 void Validator::flush_forward(sim::Context& ctx) {
   if (to_forward_.empty()) return;
+  const std::vector<uint32_t> targets = forward_targets();
+  if (targets.empty()) {  // nobody to send them to yet (no leader known): try again later
+    if (!forward_timer_armed_) {
+      forward_timer_armed_ = true;
+      ctx.set_timer(ledger_.forward_interval, kForwardTimer);
+    }
+    return;
+  }
   ForwardTxs m{std::move(to_forward_)};
   to_forward_.clear();
   // Forward only what is still pending here: the rest was proposed and committed meanwhile.
@@ -122,7 +151,7 @@ void Validator::flush_forward(sim::Context& ctx) {
   uint32_t bytes = 4;
   for (const ledger::TxPtr& tx : m.txs) bytes += tx->wire_size();
   const sim::Message msg = sim::Message::make(std::move(m), bytes);
-  for (uint32_t v : forward_targets()) {
+  for (uint32_t v : targets) {
     if (v != index_) send(ctx, v, "tx_forward", msg);
   }
 }

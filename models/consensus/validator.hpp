@@ -120,6 +120,18 @@ struct ValidatorShared {
   ValidatorObserver observer;
 };
 
+// What a leader proposes for ordering: a block body with the proposer and its clock, so that
+// every validator derives the same block from it, whenever and in whichever view or term it is
+// finally committed.
+struct ProposedBatch {
+  ProposedBatch(ledger::BatchPtr body, sim::NodeId proposer, int64_t timestamp_ns);
+  ledger::BatchPtr body;
+  sim::NodeId proposer;
+  int64_t timestamp_ns;
+  ledger::Digest digest;  // of the three fields above, computed from them
+  static std::shared_ptr<const ProposedBatch> null();  // nothing, proposed by nobody
+};
+
 // What a validator that fell behind fetches from a peer: blocks and the state after the last.
 struct ChainSnapshot {
   std::vector<ledger::Block> blocks;  // consecutive, from the requester's height + 1
@@ -201,6 +213,8 @@ class Validator : public sim::Node {
   void clear_pending() { mempool_.clear(); }
   // Forwards the client transactions collected so far (also done on a timer).
   void flush_forward(sim::Context& ctx);
+  // Forwards every pending transaction again (the proposer changed).
+  void forward_all_pending(sim::Context& ctx);
   sim::NodeId node_of(uint32_t validator) const { return validators_[validator]; }
 
   std::vector<sim::NodeId> validators_;
