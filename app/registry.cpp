@@ -1,6 +1,7 @@
 // One line per model folder: each declares its sections, actions and builders.
 #include "app/registry.hpp"
 
+#include "models/consensus/scenario.hpp"
 #include "models/phold/scenario.hpp"
 #include "models/queueing/scenario.hpp"
 
@@ -10,6 +11,7 @@ sim::Registry make_registry() {
   sim::Registry registry;
   queueing::register_model(registry);
   phold::register_model(registry);
+  consensus::register_model(registry);
   return registry;
 }
 

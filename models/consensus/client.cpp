@@ -29,7 +29,7 @@ TxClient::TxClient(std::vector<sim::NodeId> validators, uint64_t run_seed, sim::
 
 void TxClient::on_start(sim::Context& ctx) {
   if (ctx.now() < sim::SimTime::zero() + params_.start) {
-    ctx.set_timer(params_.start - (ctx.now() - sim::SimTime::zero()));
+    ctx.set_timer(params_.start - (ctx.now() - sim::SimTime::zero()), kSubmitTimer);
   } else {
     schedule_next(ctx);
   }
@@ -39,10 +39,11 @@ void TxClient::schedule_next(sim::Context& ctx) {
   if (nonce_ >= params_.count || params_.rate_per_second <= 0) return;
   const double gap = params_.poisson ? ctx.rng().exponential(1.0 / params_.rate_per_second)
                                      : 1.0 / params_.rate_per_second;
-  ctx.set_timer(sim::Duration::from_seconds(gap));
+  ctx.set_timer(sim::Duration::from_seconds(gap), kSubmitTimer);
 }
 
-void TxClient::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
+void TxClient::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
+  if (tag == kRetryTimer) return retry(ctx);
   if (ctx.now() - sim::SimTime::zero() >= params_.stop) return;
   ledger::Transaction tx;
   tx.kind = ledger::TxKind::kPayment;
@@ -57,8 +58,36 @@ void TxClient::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
   ctx.charge(params_.sign_cost);
   const ledger::TxPtr sealed = ledger::seal(std::move(tx));
   ids_.push_back(sealed->id());
-  pending_[sealed->id()] = {ctx.now(), 0};
+  pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, 0};
   if (observer_ && observer_->submitted) observer_->submitted(ctx.self(), *sealed, ctx.now());
+  send_to_validators(ctx, sealed);
+  if (!retry_armed_ && params_.retry_after > sim::Duration::zero()) {
+    retry_armed_ = true;
+    ctx.set_timer(params_.retry_after, kRetryTimer);
+  }
+  schedule_next(ctx);
+}
+
+// Sends what is still unconfirmed after retry_after again, oldest first.
+void TxClient::retry(sim::Context& ctx) {
+  retry_armed_ = false;
+  std::map<int64_t, Pending*> due;  // by submission time: a deterministic order
+  for (auto& [id, p] : pending_) {
+    if (!(ctx.now() < p.last_sent + params_.retry_after)) due.emplace(p.tx->submitted_ns, &p);
+  }
+  for (auto& [t, p] : due) {
+    p->last_sent = ctx.now();
+    p->replies = 0;
+    ++resent_;
+    send_to_validators(ctx, p->tx);
+  }
+  if (!pending_.empty()) {
+    retry_armed_ = true;
+    ctx.set_timer(params_.retry_after, kRetryTimer);
+  }
+}
+
+void TxClient::send_to_validators(sim::Context& ctx, const ledger::TxPtr& sealed) {
   const sim::Message msg = sim::Message::make(SubmitTx{sealed, params_.submit_to == SubmitTo::kAll},
                                               sealed->wire_size());
   const size_t n = validators_.size();
@@ -74,7 +103,6 @@ void TxClient::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
     }
     ctx.broadcast(chosen, msg);
   }
-  schedule_next(ctx);
 }
 
 void TxClient::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct ClientParams {
   int64_t amount = 1;
   uint64_t recipient = 0;
   sim::Duration sign_cost = sim::Duration::from_ns(20 * sim::units::kMicrosecond);
+  // A transaction not confirmed this long after its last sending is sent again, to validators
+  // chosen afresh (the ones it went to may have crashed). Zero: never.
+  sim::Duration retry_after = sim::Duration::from_ns(5 * sim::units::kSecond);
 };
 
 struct ClientObserver {
@@ -48,10 +52,15 @@ class TxClient : public sim::Node {
 
   uint64_t submitted() const { return nonce_; }
   uint64_t confirmed() const { return confirmed_; }
+  uint64_t resent() const { return resent_; }
   const std::vector<ledger::Digest>& ids() const { return ids_; }
 
  private:
+  static constexpr uint64_t kSubmitTimer = 0, kRetryTimer = 1;
   void schedule_next(sim::Context& ctx);
+  void send_to_validators(sim::Context& ctx, const ledger::TxPtr& tx);
+  void retry(sim::Context& ctx);
+  bool retry_armed_ = false;
   std::vector<sim::NodeId> validators_;
   ClientParams params_;
   ledger::KeyPair key_;
@@ -59,9 +68,12 @@ class TxClient : public sim::Node {
   size_t needed_;  // confirmations
   uint64_t nonce_ = 0;
   uint64_t confirmed_ = 0;
+  uint64_t resent_ = 0;
   std::vector<ledger::Digest> ids_;
   struct Pending {
     sim::SimTime submitted;
+    sim::SimTime last_sent;
+    ledger::TxPtr tx;
     uint32_t replies = 0;
   };
   std::unordered_map<ledger::Digest, Pending, ledger::DigestHash> pending_;

@@ -121,7 +121,15 @@ void PbftReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t
     view_timer_ = sim::kNoTimer;
     // Section 4.4: the request was not executed in time; suspect the primary. Each further
     // view change waits twice as long (4.5.2, up to a cap), so that correct replicas end up in
-    // one view.
+    // one view. But a replica that is fetching state, or saw since the timer was set the
+    // primary propose above its window or batches commit that it cannot execute yet (it missed
+    // earlier ones), is behind, not betrayed: the view works, and the next stable checkpoint
+    // brings it up to date. Each sign counts for one timeout only: when the view is stuck
+    // (a gap that only a view change settles), new commits stop and the view change follows.
+    const bool behind = fetching_.has_value() || ahead_seen_ > last_executed_ + 1 || commits_ahead_;
+    ahead_seen_ = 0;
+    commits_ahead_ = false;
+    if (behind && view_active_) return arm_view_timer(ctx);
     start_view_change(ctx, view_ + 1);
   }
 }
@@ -147,12 +155,8 @@ void PbftReplica::watch_pending(sim::Context& ctx) {
 void PbftReplica::on_transaction(sim::Context& ctx, const ledger::TxPtr&) {
   if (view_timer_ == sim::kNoTimer) arm_view_timer(ctx);
   if (!is_primary() || !view_active_) return;
-  if (mempool_.size() >= ledger_.max_block_txs) {
-    send_pre_prepare(ctx);
-  } else if (!batch_timer_armed_) {
-    batch_timer_armed_ = true;
-    ctx.set_timer(ledger_.block_interval, kBatchTimer);
-  }
+  // Proposes now if a block is full or due, else arms the batch timer (once).
+  if (mempool_.size() >= ledger_.max_block_txs || !batch_timer_armed_) send_pre_prepare(ctx);
 }
 
 // Section 4.2: the primary assigns the next sequence number to a batch and multicasts it.
@@ -168,6 +172,17 @@ void PbftReplica::send_pre_prepare(sim::Context& ctx) {
   while (in_window(next_seq_)) {
     ledger::BatchPtr body = take_batch([&](const Digest& id) { return proposed.count(id) != 0; });
     if (body->empty()) return;
+    // A full block goes at once; a partial one waits until a block interval has passed since
+    // the last proposal, so that blocks are cut by size or by time, not by every execution.
+    const sim::SimTime due = last_proposal_ + ledger_.block_interval;
+    if (body->size() < ledger_.max_block_txs && ctx.now() < due) {
+      if (!batch_timer_armed_) {
+        batch_timer_armed_ = true;
+        ctx.set_timer(due - ctx.now(), kBatchTimer);
+      }
+      return;
+    }
+    last_proposal_ = ctx.now();
     for (const ledger::TxPtr& tx : body->transactions()) proposed.insert(tx->id());
     charge_hash(ctx, body->bytes());
     auto batch = std::make_shared<const PbftBatch>(body, ctx.self(), ctx.now().ns());
@@ -204,6 +219,11 @@ void PbftReplica::send_pre_prepare(sim::Context& ctx) {
 bool PbftReplica::accept_pre_prepare(sim::Context& ctx, const PrePrepare& m) {
   if (!view_active_ || m.view != view_) return false;
   if (!in_window(m.seq)) {
+    // Above our window: the others have moved on without us (checked by signature below first,
+    // so that a faulty replica cannot make us believe we are behind).
+    if (m.seq > low_watermark_ && verify(ctx, primary_of(m.view), digest_of(m), m.signature)) {
+      ahead_seen_ = std::max(ahead_seen_, m.seq);
+    }
     reject("pre-prepare outside the watermarks");
     return false;
   }
@@ -333,6 +353,7 @@ void PbftReplica::try_commit(sim::Context& ctx, uint64_t seq) {
   if (matching < quorum()) return;
   slot.committed = true;
   execute_ready(ctx);
+  if (last_executed_ < seq) commits_ahead_ = true;
 }
 
 // Batches execute in sequence order; every K-th produces a checkpoint (section 4.3).
@@ -479,7 +500,16 @@ bool PbftReplica::valid_view_change(sim::Context& ctx, const ViewChange& m) {
 }
 
 void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
-  if (m.new_view < view_ || (m.new_view == view_ && view_active_)) return;
+  if (m.new_view < view_ || (m.new_view == view_ && view_active_)) {
+    // A replica asking for a view we are past (it was down while the others moved on): the
+    // NEW-VIEW that started our view lets it join us instead of waiting for a later one.
+    if (view_active_ && last_new_view_ && last_new_view_->first.view >= m.new_view &&
+        m.replica != index_ && m.replica < n_) {
+      send(ctx, m.replica, "new_view",
+           sim::Message::make(last_new_view_->first, last_new_view_->second));
+    }
+    return;
+  }
   if (m.replica != index_ && !valid_view_change(ctx, m)) return;
   // A replica whose stable checkpoint is behind ours missed the checkpoint messages: send it ours,
   // so that with 2f + 1 of them it can take the certified state and move its watermarks.
@@ -576,7 +606,12 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
   }
   view_ = m.view;
   view_active_ = true;
+  uint32_t nv_bytes = 8 + 64;
+  for (const ViewChange& vc : m.view_changes) nv_bytes += view_change_bytes(vc);
+  for (const PrePrepare& pp : m.pre_prepares) nv_bytes += pre_prepare_bytes(pp);
+  last_new_view_ = {m, nv_bytes};
   report_view(ctx, view_);
+  if (mine) report_leader(ctx, view_);
   // Uncommitted slots of older views are dropped; O's batches are prepared again in this view.
   for (auto it = log_.begin(); it != log_.end();) {
     it = it->second.committed ? std::next(it) : log_.erase(it);
@@ -602,6 +637,7 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
   next_seq_ = std::max(max_s, low_watermark_) + 1;
   for (auto& [seq, slot] : log_) next_seq_ = std::max(next_seq_, seq + 1);
   watch_pending(ctx);
+  if (!mine) forward_all_pending(ctx);  // what the old primary held may be lost with it
   // Votes of this view that arrived before the NEW-VIEW; later views' stay buffered.
   std::vector<PrePrepare> pre_prepares;
   std::vector<Prepare> prepares;

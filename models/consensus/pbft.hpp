@@ -99,6 +99,7 @@ class PbftReplica : public Validator {
   uint64_t stable_checkpoint() const { return low_watermark_; }
   size_t f() const { return (n_ - 1) / 3; }
   bool is_primary() const { return primary_of(view_) == index_; }
+  bool fetching() const { return fetching_.has_value(); }
 
  protected:
   void on_protocol_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
@@ -158,6 +159,8 @@ class PbftReplica : public Validator {
   uint64_t next_seq_ = 1;    // primary: the next sequence number to assign
   uint64_t low_watermark_ = 0;
   uint64_t last_executed_ = 0;
+  uint64_t ahead_seen_ = 0;     // the highest sequence number seen proposed above our window
+  bool commits_ahead_ = false;  // a batch committed that we could not execute yet
   std::map<uint64_t, Slot> log_;
   std::map<uint64_t, std::map<uint32_t, ledger::Digest>> checkpoints_;  // seq -> replica -> state
   std::optional<Checkpoint> stable_own_;            // our signed checkpoint at the low watermark
@@ -175,6 +178,8 @@ class PbftReplica : public Validator {
   sim::TimerId view_timer_ = sim::kNoTimer;
   sim::Duration view_timeout_;
   bool batch_timer_armed_ = false;
+  sim::SimTime last_proposal_ = sim::SimTime::zero();
+  std::optional<std::pair<NewView, uint32_t>> last_new_view_;  // and its size on the wire
   uint64_t invalid_proposals_ = 0;  // an invalid_proposal primary alternates its faults
 };
 

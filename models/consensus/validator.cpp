@@ -91,8 +91,10 @@ Validator::Validator(std::vector<sim::NodeId> validators, uint32_t index, uint64
 void Validator::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   if (const auto* m = msg.get_if<SubmitTx>()) return on_submit(ctx, from, *m);
   if (const auto* m = msg.get_if<ForwardTxs>()) {
+    // A forwarded transaction may have been committed meanwhile (a "replay" that is only
+    // late): only bad signatures from peers are counted.
     for (const ledger::TxPtr& tx : m->txs) {
-      if (admit(ctx, tx)) on_transaction(ctx, tx);
+      if (admit(ctx, tx, /*count=*/false)) on_transaction(ctx, tx);
     }
     return;
   }
@@ -119,13 +121,14 @@ void Validator::on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m
   const bool known = mempool_.contains(id);
   if (!known && !admit(ctx, tx)) return;
   waiting_clients_[id] = from;
-  if (known) return;
+  // A client sending a transaction we hold again has waited too long for it: forward it again
+  // too (the proposer it went to may have changed).
   if (!m.to_all) to_forward_.push_back(tx);
   if (!m.to_all && !forward_timer_armed_) {
     forward_timer_armed_ = true;
     ctx.set_timer(ledger_.forward_interval, kForwardTimer);
   }
-  on_transaction(ctx, tx);
+  if (!known) on_transaction(ctx, tx);
 }
 
 void Validator::forward_all_pending(sim::Context& ctx) {
@@ -197,7 +200,7 @@ bool Validator::admit(sim::Context& ctx, const ledger::TxPtr& tx, bool count) {
   ctx.charge(ledger_.costs.hash(tx->wire_size()) + ledger_.costs.verify);
   const ledger::Admission a = mempool_.admit(tx, &shared_->verification);
   if (a == ledger::Admission::kAdmitted) return true;
-  if (count && a != ledger::Admission::kDuplicate) {
+  if (a == ledger::Admission::kBadSignature || (count && a != ledger::Admission::kDuplicate)) {
     reject(std::string("transaction: ") + std::string(ledger::admission_name(a)));
   }
   return false;
@@ -239,17 +242,21 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   }
   mempool_.remove_committed(body->transactions());
   const ledger::Block& tip = chain_.tip();
-  for (const ledger::TxPtr& tx : body->transactions()) {
-    const auto it = waiting_clients_.find(tx->id());
-    if (it == waiting_clients_.end()) continue;
-    if (behaviour_ != Behaviour::kSilent) {
-      ctx.send(it->second, sim::Message::make(TxCommitted{tx->id(), tip.header.height}, 32 + 8));
-    }
-    waiting_clients_.erase(it);
-  }
+  notify_clients(ctx, tip);
   if (shared_->observer.block_committed)
     shared_->observer.block_committed(ctx.self(), tip, ctx.now());
   return tip;
+}
+
+void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block) {
+  for (const ledger::TxPtr& tx : block.transactions()) {
+    const auto it = waiting_clients_.find(tx->id());
+    if (it == waiting_clients_.end()) continue;
+    if (behaviour_ != Behaviour::kSilent) {
+      ctx.send(it->second, sim::Message::make(TxCommitted{tx->id(), block.header.height}, 32 + 8));
+    }
+    waiting_clients_.erase(it);
+  }
 }
 
 Validator::Snapshot Validator::snapshot(uint64_t above_height, uint64_t to_height,
@@ -290,6 +297,7 @@ bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certif
   for (const ledger::Block& b : s.blocks) {
     chain_.append_certified(b);
     mempool_.remove_committed(b.transactions());
+    notify_clients(ctx, b);  // a pruned body names no transactions: their clients will retry
     if (shared_->observer.block_committed) {
       shared_->observer.block_committed(ctx.self(), chain_.tip(), ctx.now());
     }

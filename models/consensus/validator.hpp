@@ -153,8 +153,11 @@ class Validator : public sim::Node {
   void set_behaviour(Behaviour b, sim::Duration delay = {}) {
     behaviour_ = b;
     delay_ = delay;
+    ever_faulty_ |= b != Behaviour::kHonest;
   }
   Behaviour behaviour() const { return behaviour_; }
+  // Was ever given a faulty behaviour: its commits do not count for the safety checks.
+  bool ever_faulty() const { return ever_faulty_; }
   const ledger::Chain& chain() const { return chain_; }
   const ledger::WorldState& state() const { return *state_; }
   const ledger::Digest& state_root() const { return state_root_; }
@@ -225,12 +228,14 @@ class Validator : public sim::Node {
   std::vector<ledger::PublicKey> keys_;
   ValidatorShared* shared_;
   Behaviour behaviour_ = Behaviour::kHonest;
+  bool ever_faulty_ = false;
   sim::Duration delay_;
   ledger::Mempool mempool_;
 
  private:
   static constexpr uint64_t kForwardTimer = ~uint64_t{0};
   void on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m);
+  void notify_clients(sim::Context& ctx, const ledger::Block& block);
 
   ledger::Chain chain_;
   std::shared_ptr<const ledger::WorldState> state_;

@@ -59,6 +59,16 @@ class KeyPair {
 
 bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signature& signature);
 
+// `real` (the default): Ed25519. `modelled`, for runs too large for real signatures (a thousand
+// transactions a second each signed and verified once costs more real CPU than the simulation
+// budget): a signature is SHA-256(public key, message) twice over, 64 bytes. Sizes and the
+// simulated CPU charged are unchanged and a changed message or a wrong key still fails, but
+// anyone who knows the public key can forge one: the run file records which mode was used.
+// Process-wide: set it before any key is used (a run is one process).
+enum class CryptoMode { kReal, kModelled };
+void set_crypto_mode(CryptoMode mode);
+CryptoMode crypto_mode();
+
 // Digests are uniformly distributed: their first bytes are a good hash.
 struct DigestHash {
   size_t operator()(const std::array<uint8_t, 32>& d) const {

@@ -23,8 +23,8 @@ Admission Mempool::admit(const TxPtr& tx, VerificationMemo* memo) {
   if (!tx->verify_signature(memo)) return Admission::kBadSignature;
   const Digest id = tx->id();
   if (by_id_.count(id)) return Admission::kDuplicate;
-  const auto committed = committed_nonce_.find(tx->sender);
-  if ((committed != committed_nonce_.end() && tx->nonce <= committed->second) ||
+  const auto committed = committed_.find(tx->sender);
+  if ((committed != committed_.end() && committed->second.has(tx->nonce)) ||
       pending_nonces_.count({tx->sender, tx->nonce})) {
     return Admission::kReplay;
   }
@@ -79,8 +79,13 @@ void Mempool::clear() {
 void Mempool::remove_committed(const std::vector<TxPtr>& transactions) {
   for (const TxPtr& tx : transactions) {
     erase(tx->id());
-    uint64_t& highest = committed_nonce_[tx->sender];
-    if (tx->nonce > highest) highest = tx->nonce;
+    Committed& c = committed_[tx->sender];
+    if (tx->nonce < c.below) continue;
+    c.above.insert(tx->nonce);
+    while (!c.above.empty() && *c.above.begin() == c.below) {
+      c.above.erase(c.above.begin());
+      ++c.below;
+    }
   }
 }
 

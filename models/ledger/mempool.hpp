@@ -27,7 +27,7 @@ class Mempool {
   // out those for which `skip` (when given) is true: ones already proposed, for example.
   std::vector<TxPtr> select(size_t max_transactions, uint64_t max_bytes,
                             const std::function<bool(const Digest&)>& skip = {}) const;
-  // Drops committed transactions and remembers each sender's highest committed nonce.
+  // Drops committed transactions and remembers their (sender, nonce), refusing them from now on.
   void remove_committed(const std::vector<TxPtr>& transactions);
   // Drops the pending transactions whose ids are given, without marking anything committed.
   void remove(const std::vector<Digest>& ids);
@@ -52,7 +52,15 @@ class Mempool {
   std::map<Rank, TxPtr> ranked_;
   std::map<Digest, Rank> by_id_;
   std::set<std::pair<uint64_t, uint64_t>> pending_nonces_;  // (sender, nonce)
-  std::map<uint64_t, uint64_t> committed_nonce_;            // sender -> highest committed
+  // Each sender's committed nonces: every one below `below`, and those in `above`. Transactions
+  // can commit out of nonce order (a lost one is sent again later), so a lower nonce is not a
+  // replay until it has itself been committed.
+  struct Committed {
+    uint64_t below = 1;
+    std::set<uint64_t> above;
+    bool has(uint64_t nonce) const { return nonce < below || above.count(nonce) != 0; }
+  };
+  std::map<uint64_t, Committed> committed_;  // by sender
 };
 
 }  // namespace tradesim::ledger

@@ -229,7 +229,7 @@ TEST(Pbft, LaggardCatchesUpByStateTransfer) {
   const PbftReplica& peer = *c.replicas[0];
   EXPECT_GE(lag.last_executed(), peer.stable_checkpoint());
   const uint64_t h = lag.chain().height();
-  EXPECT_GT(h, 1000u);
+  EXPECT_GT(h, 700u);  // blocks of 10 ms; it was cut off from 1 s to 6 s
   EXPECT_EQ(lag.chain().tip().hash(), peer.chain().at(h).hash());
   EXPECT_EQ(lag.state_root(), peer.chain().at(h).header.state_root);
 }

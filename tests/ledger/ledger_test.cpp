@@ -156,6 +156,24 @@ TEST(Mempool, OrdersByFeeThenAgeAndRefusesDuplicatesAndReplays) {
   EXPECT_EQ(pool.admit(payment(2, 2, 1, 70), &memo), Admission::kAdmitted);
 }
 
+// A sender's transactions can commit out of nonce order (one was lost and sent again): a lower
+// nonce is a replay only once it has been committed itself.
+TEST(Mempool, OutOfOrderCommitsAreNotReplays) {
+  Mempool pool(100, 1 << 20);
+  VerificationMemo memo;
+  const TxPtr first = payment(5, 1, 1, 1), second = payment(5, 2, 1, 2),
+              third = payment(5, 3, 1, 3);
+  pool.remove_committed({third});
+  EXPECT_EQ(pool.admit(first, &memo), Admission::kAdmitted);
+  EXPECT_EQ(pool.admit(third, &memo), Admission::kReplay);
+  pool.remove_committed({first});
+  EXPECT_EQ(pool.admit(first, &memo), Admission::kReplay);
+  EXPECT_EQ(pool.admit(second, &memo), Admission::kAdmitted);
+  pool.remove_committed({second});
+  EXPECT_EQ(pool.admit(second, &memo), Admission::kReplay);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
 TEST(Mempool, FullPoolEvictsTheLowestRanked) {
   Mempool pool(2, 1 << 20);
   VerificationMemo memo;
