@@ -164,6 +164,9 @@ void RaftNode::send_append_entries(sim::Context& ctx, uint32_t p) {
   m.entries.assign(log_.begin() + static_cast<long>(m.prev_log_index),
                    log_.begin() + static_cast<long>(end));
   m.leader_commit = commit_index_;
+  // Pipelining: entries sent are taken as on their way, so the next heartbeat or block does not
+  // send them again; a failed reply moves next_index back (section 5.3).
+  next_index_[p] = end + 1;
   const uint32_t bytes = append_bytes(m);
   send(ctx, p, "append_entries", sim::Message::make(std::move(m), bytes));
 }
@@ -252,7 +255,7 @@ void RaftNode::on_append_entries_reply(sim::Context& ctx, sim::NodeId from,
   if (p == n_) return;
   if (m.success) {
     match_index_[p] = std::max(match_index_[p], m.match_index);
-    next_index_[p] = match_index_[p] + 1;
+    next_index_[p] = std::max(next_index_[p], match_index_[p] + 1);
     advance_commit_index(ctx);
     if (next_index_[p] <= last_log_index()) send_append_entries(ctx, p);
   } else {
