@@ -36,6 +36,10 @@ sim::Message blocks_message(std::vector<PoaBlockPtr> blocks) {
 
 }  // namespace
 
+uint64_t safe_confirmations(size_t n) {
+  return std::max<uint64_t>(2 * ((n - 1) / 2), n / 2);
+}
+
 Digest PoaHeader::hash() const {
   return Sha256()
       .update("clique-header")
@@ -54,7 +58,7 @@ PoaSigner::PoaSigner(std::vector<sim::NodeId> signers, uint32_t index, uint64_t 
                      PoaParams params, LedgerParams ledger, ValidatorShared* shared)
     : Validator(std::move(signers), index, run_seed, ledger, shared),
       params_(params),
-      confirmations_(params.confirmations.value_or(n_ / 2 + 1)) {
+      confirmations_(params.confirmations.value_or(safe_confirmations(n_))) {
   if (params_.period <= sim::Duration::zero()) {
     throw std::invalid_argument("proof of authority needs a positive block period");
   }

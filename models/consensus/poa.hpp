@@ -23,8 +23,7 @@ struct PoaParams {
   // WIGGLE_TIME: an out-of-turn signer waits rand[0, (n/2 + 1) * wiggle) more than the in-turn one.
   sim::Duration wiggle = sim::Duration::from_ns(500 * sim::units::kMillisecond);
   // Blocks that must be built on a block before it is final and goes to the ledger; unset:
-  // n/2 + 1. A minority of at most n/2 signers seals at most n/2 blocks in a row (the signer
-  // limit), so with n/2 + 1 confirmations a branch it builds alone never becomes final.
+  // safe_confirmations(n). See there why n/2 + 1, the signer limit, is not enough.
   std::optional<uint64_t> confirmations;
   // Blocks (the asked one and its ancestors) a peer sends at most in answer to one fetch.
   uint32_t fetch_batch = 64;
@@ -67,6 +66,15 @@ struct PoaFetch {
   ledger::Digest hash{};     // the block wanted; zero: the sender's head
   uint64_t known_height{0};  // the requester's final height: no need to send what lies below
 };
+
+// The least depth at which a block cannot be reverted while a majority of signers is honest and
+// connected. A side of at most n/2 signers seals at most one block each (the signer limit), so it
+// cannot reach depth n/2 + 1 alone. But the fork choice weighs blocks, not counts them: the
+// minority's k <= (n - 1)/2 blocks may all be in turn (weight 2k) while the majority seals out of
+// turn (weight 1 each), so the majority's branch must carry more than 2k blocks above the fork:
+// depth d with d + 1 > 2 * floor((n - 1)/2). With 7 signers that is 6, not 4 (the property test
+// found a 3-block minority branch of weight 6 beating a final block under 5 blocks of weight 5).
+uint64_t safe_confirmations(size_t n);
 
 class PoaSigner : public Validator {
  public:
