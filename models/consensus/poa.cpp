@@ -37,7 +37,7 @@ sim::Message blocks_message(std::vector<PoaBlockPtr> blocks) {
 }  // namespace
 
 uint64_t safe_confirmations(size_t n) {
-  return std::max<uint64_t>(2 * ((n - 1) / 2), n / 2);
+  return std::max<uint64_t>({2 * ((n - 1) / 2), n / 2, n});
 }
 
 Digest PoaHeader::hash() const {
@@ -90,6 +90,7 @@ void PoaSigner::on_crash(sim::SimTime at) {
   announce_timer_ = sim::kNoTimer;
   orphans_.clear();
   orphan_hashes_.clear();
+  orphan_count_ = 0;
   requested_.clear();
 }
 

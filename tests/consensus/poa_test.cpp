@@ -128,7 +128,7 @@ void expect_same_ledger(const Consortium& c, const std::string& what) {
 // Without faults the in-turn signer seals every block at k * period (EIP-225: out-of-turn
 // signers wait a wiggle more and see its block first, unless their wiggle is shorter than the
 // network delay, about 10 ms of the (n/2 + 1) * 500 ms window). At 25.5 s the head is block 25 and
-// the ledger holds 25 - d blocks, d = safe_confirmations(n) = 2 for 4 signers, 6 for 7. A
+// the ledger holds 25 - d blocks, d = safe_confirmations(n) = n. A
 // transaction waits for the next block (half a period on average), then d more periods.
 TEST(Poa, CommitsEveryTransactionMostlyInTurn) {
   for (size_t n : {4u, 7u}) {
@@ -139,7 +139,7 @@ TEST(Poa, CommitsEveryTransactionMostlyInTurn) {
     EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
     EXPECT_EQ(client.confirmed(), 500u) << what;
     EXPECT_EQ(c.executed.size(), 500u) << what;
-    const uint64_t depth = n == 4 ? 2 : 6;
+    const uint64_t depth = n;
     EXPECT_EQ(safe_confirmations(n), depth);
     for (PoaSigner* s : c.signers) {
       EXPECT_EQ(s->confirmations(), depth);
@@ -276,7 +276,7 @@ TEST(PoaLong, SafetyAndLivenessUnderRandomFaults) {
 // Signers 0-2 of 7 are cut off from 3-6 from 5.5 s to 15.5 s. Each side forks the tree: the three
 // seal three blocks (one each, then the signer limit of floor(7/2) = 3 stops them), the four go
 // on. Healed, the three reorg onto the heavier branch, at most 3 deep: below the finality depth
-// of 6, so nobody's ledger forks. With 1 or 0 confirmations the three finalise their own blocks
+// of 7, so nobody's ledger forks. With 1 or 0 confirmations the three finalise their own blocks
 // and the checker must report it.
 struct PartitionOutcome {
   uint64_t violations, deep_reorgs, forks, max_reorg;
@@ -319,7 +319,7 @@ TEST(Poa, PartitionForksTheTreeButNotTheLedger) {
 // the last two. Side {1, 2} seals block 6 (2 in turn), then both its signers sealed within the
 // last two blocks: it stalls. Side {0, 3} seals 6 (3) and 7 (0) out of turn, then stalls too.
 // Both branches weigh 2 (one in-turn block against two out-of-turn ones), the lower hash wins.
-// Nothing is final on either side (the depth is 3); healed, the heads are announced, one side
+// Nothing is final on either side (the depth is 4); healed, the heads are announced, one side
 // reorgs at most 2 deep and the chain goes on.
 TEST(Poa, EvenSplitStallsBothSidesThenRecovers) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
@@ -350,7 +350,7 @@ TEST(Poa, CheckerReportsViolationsWithShallowFinality) {
 // weight 2 each (6), while the four others, sealing out of turn (weight 1 each) and slowed by the
 // next faults, finalise a block under 4 more of total weight 5. When the branches meet, the
 // three's is heavier: the four count a reorg below finality (and refuse it). The first seeds
-// show it (seed 14 here; 28 was the case the property test found); the default depth of 6
+// show it (seed 14 here; 28 was the case the property test found); the default depth of 7
 // passes the same seeds in SafetyAndLivenessUnderRandomFaults.
 TEST(Poa, HalfPlusOneConfirmationsAreNotEnoughForSeven) {
   PoaParams params;
