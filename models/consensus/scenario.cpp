@@ -10,6 +10,7 @@
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
 #include "models/consensus/pbft.hpp"
+#include "models/consensus/poa.hpp"
 #include "models/consensus/raft.hpp"
 
 namespace tradesim::consensus {
@@ -88,7 +89,7 @@ struct ConsortiumRun {
 };
 
 void declare(sim::Registry& registry) {
-  const std::vector<std::string> protocols{"pbft", "raft"};
+  const std::vector<std::string> protocols{"pbft", "raft", "poa"};
   registry.add_field(
       "",
       Field::object(
@@ -173,6 +174,18 @@ void declare(sim::Registry& registry) {
                 Field::scalar("max_entries_per_append", FieldType::kInt, "64",
                               "log entries (blocks) per AppendEntries at most")
                     .at_least(1)}),
+           Field::object(
+               "poa", "Proof of authority's parameters (Clique, EIP-225).",
+               {Field::scalar("period", FieldType::kDuration, "1s",
+                              "the least time between a block and its parent")
+                    .at_least(0, true),
+                Field::scalar("wiggle", FieldType::kDuration, "500ms",
+                              "out-of-turn signers wait a random [0, (n/2 + 1) x wiggle) more")
+                    .at_least(0),
+                Field::scalar("confirmations", FieldType::kInt, "0",
+                              "blocks built on a block before it is final and goes to the "
+                              "ledger; 0: n (see docs/consensus.md for why n/2 + 1 is not enough)")
+                    .at_least(0)}),
            Field::object(
                "clients", "Ledger clients submitting signed payments.",
                {Field::scalar("count", FieldType::kInt, "4", "number of clients (c0, c1, ...)")
@@ -407,6 +420,15 @@ void build(sim::World& world) {
       }
       v = &world.emplace<PbftReplica>(name, {"validators"}, site_of(placement, i), ids, index, seed,
                                       p, ledger, &r->shared);
+    } else if (protocol == "poa") {
+      PoaParams p;
+      p.period = s.duration("consortium.poa.period");
+      p.wiggle = s.duration("consortium.poa.wiggle");
+      if (const int64_t c = s.integer("consortium.poa.confirmations"); c > 0) {
+        p.confirmations = static_cast<uint64_t>(c);
+      }
+      v = &world.emplace<PoaSigner>(name, {"validators"}, site_of(placement, i), ids, index, seed,
+                                    p, ledger, &r->shared);
     } else {
       RaftParams p;
       p.election_timeout_min = s.duration("consortium.raft.election_timeout_min");
