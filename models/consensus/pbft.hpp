@@ -135,11 +135,31 @@ class PbftReplica : public Validator {
   void watch_pending(sim::Context& ctx);
   bool valid_view_change(sim::Context& ctx, const ViewChange& m);
 
+  // Votes of one slot, one per replica, in arrival order: a flat vector (a slot holds at most n,
+  // and a map's node per vote was the largest cost of large consortia).
+  template <class Vote>
+  class Votes {
+   public:
+    std::pair<std::pair<uint32_t, Vote>*, bool> emplace(uint32_t replica, const Vote& v) {
+      for (auto& e : votes_) {
+        if (e.first == replica) return {&e, false};
+      }
+      votes_.emplace_back(replica, v);
+      return {&votes_.back(), true};
+    }
+    Vote& operator[](uint32_t replica) { return emplace(replica, Vote{}).first->second; }
+    auto begin() const { return votes_.begin(); }
+    auto end() const { return votes_.end(); }
+    size_t size() const { return votes_.size(); }
+
+   private:
+    std::vector<std::pair<uint32_t, Vote>> votes_;
+  };
   // Per sequence number in the current window (section 4.2: the message log).
   struct Slot {
     std::optional<PrePrepare> pre_prepare;
-    std::map<uint32_t, Prepare> prepares;  // by replica, matching the pre-prepare's digest
-    std::map<uint32_t, Commit> commits;
+    Votes<Prepare> prepares;  // by replica, matching the pre-prepare's digest
+    Votes<Commit> commits;
     bool prepared = false, commit_sent = false, committed = false;
     // The prepared certificate of the highest view in which this slot prepared; kept when the
     // slot is voted on again in a new view, so that later view-changes still carry it.

@@ -134,11 +134,7 @@ bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signat
 
 bool VerificationMemo::verify(const PublicKey& key, const Digest& digest,
                               const Signature& signature) {
-  const Digest memo_key = Sha256()
-                              .update(std::span<const uint8_t>(key))
-                              .update(digest)
-                              .update(std::span<const uint8_t>(signature))
-                              .finish();
+  const Key memo_key{key, digest, signature};
   if (const auto it = results_.find(memo_key); it != results_.end()) {
     ++hits_;
     return it->second;

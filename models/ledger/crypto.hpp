@@ -89,7 +89,22 @@ class VerificationMemo {
   size_t size() const { return results_.size(); }
 
  private:
-  std::unordered_map<Digest, bool, DigestHash> results_;
+  // The whole triple is the key (no hashing of it: a lookup must cost far less than the check).
+  struct Key {
+    PublicKey key;
+    Digest digest;
+    Signature signature;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      size_t a, b;
+      std::memcpy(&a, k.digest.data(), sizeof a);
+      std::memcpy(&b, k.signature.data(), sizeof b);
+      return a ^ (b * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+  std::unordered_map<Key, bool, KeyHash> results_;
   uint64_t real_checks_ = 0;
   uint64_t hits_ = 0;
 };

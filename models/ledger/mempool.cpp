@@ -81,6 +81,10 @@ void Mempool::remove_committed(const std::vector<TxPtr>& transactions) {
     erase(tx->id());
     Committed& c = committed_[tx->sender];
     if (tx->nonce < c.below) continue;
+    if (tx->nonce == c.below && (c.above.empty() || *c.above.begin() != c.below + 1)) {
+      ++c.below;  // the usual case: the next nonce, nothing above it waiting
+      continue;
+    }
     c.above.insert(tx->nonce);
     while (!c.above.empty() && *c.above.begin() == c.below) {
       c.above.erase(c.above.begin());

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "models/ledger/transaction.hpp"
@@ -50,7 +51,7 @@ class Mempool {
   uint64_t max_bytes_;
   uint64_t bytes_ = 0;
   std::map<Rank, TxPtr> ranked_;
-  std::map<Digest, Rank> by_id_;
+  std::unordered_map<Digest, Rank, DigestHash> by_id_;
   std::set<std::pair<uint64_t, uint64_t>> pending_nonces_;  // (sender, nonce)
   // Each sender's committed nonces: every one below `below`, and those in `above`. Transactions
   // can commit out of nonce order (a lost one is sent again later), so a lower nonce is not a
@@ -60,7 +61,7 @@ class Mempool {
     std::set<uint64_t> above;
     bool has(uint64_t nonce) const { return nonce < below || above.count(nonce) != 0; }
   };
-  std::map<uint64_t, Committed> committed_;  // by sender
+  std::unordered_map<uint64_t, Committed> committed_;  // by sender
 };
 
 }  // namespace tradesim::ledger
