@@ -174,13 +174,26 @@ def test_scenario_reference_is_generated_from_the_declarations(tradesim):
                                      "`tradesim list --markdown > docs/scenario-reference.md`"
 
 
-def test_output_format_documents_every_dataset_of_a_real_run(port_run):
+@pytest.fixture(scope="module")
+def consortium_run(tradesim, tmp_path_factory):
+    out = tmp_path_factory.mktemp("consortium") / "pbft4.h5"
+    r = run([tradesim, "run", os.path.join(SOURCE, "scenarios", "teaching", "pbft-4.yaml"), "-o", str(out),
+             "-q", "--set", "scenario.duration=25s"])
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.mark.parametrize("which", ["port_run", "consortium_run"])
+def test_output_format_documents_every_dataset_of_a_real_run(request, which):
+    path = request.getfixturevalue(which)
     doc = open(os.path.join(SOURCE, "docs", "output-format.md"), encoding="utf-8").read()
-    documented = set(re.findall(r"`(/[^`\s]+)`", doc))
+    # `<name>` in a documented path stands for one name made of letters, digits and _.
+    patterns = [re.compile(re.sub(r"<[a-z_]+>", "[A-Za-z0-9_]+", re.escape(p)) + "$")
+                for p in set(re.findall(r"`(/[^`\s]+)`", doc))]
     missing = []
-    with h5py.File(port_run, "r") as f:
+    with h5py.File(path, "r") as f:
         def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and "/" + name not in documented:
+            if isinstance(obj, h5py.Dataset) and not any(p.match("/" + name) for p in patterns):
                 missing.append("/" + name)
         f.visititems(visit)
         for attr in f.attrs:
@@ -202,3 +215,32 @@ def test_schema_and_name_errors_come_in_one_report(tradesim, tmp_path):
     assert "network.links.0.b: no site named \"NLRTN\"" in r.stderr
     assert f"{bad}:9:40: timeline.0.target: no node or group named \"prot\"; did you mean \"port\"?" in r.stderr
     assert "3 errors" in r.stderr
+
+
+def test_pbft4_teaching_scenario_shows_the_view_change(consortium_run):
+    with h5py.File(consortium_run, "r") as f:
+        t = f["events/blocks/committed_ns"][()] / 1e9
+        proposer = f["events/blocks/proposer"][()]
+        ids = dict(zip(f["nodes/id"][()], f["nodes/kind"][()]))
+        assert f["summary/consortium.safety_violations"][()] == 0
+        assert f["counters/consortium.view_changes"][()] >= 3
+        assert set(proposer[t < 20]) == {proposer[0]}          # one primary before the crash
+        assert proposer[0] not in set(proposer[t > 22])        # another one after it
+        assert all(ids[p] == b"pbft-validator" or ids[p] == "pbft-validator" for p in set(proposer))
+        gaps = np.diff(t)
+        assert gaps.max() > 1.0 and 20 <= t[np.argmax(gaps)] <= 21  # the pause: the view change
+        assert f["summary/consortium.confirmed"][()] > 0.9 * f["summary/consortium.submitted"][()]
+
+
+def test_consortium_runs_are_deterministic(tradesim, tmp_path):
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"c{i}.h5"
+        r = run([tradesim, "run", os.path.join(SOURCE, "scenarios", "consortium", "raft.yaml"), "-o", str(out),
+                 "-q", "--set", "scenario.duration=5s", "--set", "consortium.validators=7"])
+        assert r.returncode == 0, r.stderr
+        outs.append(datasets(out))
+    (a, attrs_a), (b, attrs_b) = outs
+    assert attrs_a == attrs_b and a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(np.asarray(a[k][0]), np.asarray(b[k][0])), k
