@@ -476,6 +476,8 @@ void HotStuffReplica::time_out(sim::Context& ctx, uint64_t new_view) {
   NewView nv{new_view, high_qc_, last_vote_, index_, {}};
   nv.signature = sign(ctx, digest_of(nv));
   multicast(ctx, "new_view", sim::Message::make(nv, new_view_bytes(nv)));
+  if (leader_of(new_view) == index_ && last_vote_ && last_vote_->view > high_qc_.view)
+    add_vote(ctx, *last_vote_);
   new_views_[new_view][index_] = nv;
   enter_view(ctx, new_view);
 }
@@ -493,13 +495,13 @@ void HotStuffReplica::on_new_view(sim::Context& ctx, const NewView& m) {
       }
     }
   }
-  new_views_[m.view].emplace(m.replica, m);
   if (leader_of(m.view) == index_) {
     if (block(m.high_qc.block) == nullptr) fetch(ctx, m.high_qc.block, m.replica);
     update_high_qc(ctx, m.high_qc);
     // The vote the crashed leader did not collect: with 2f + 1 of them the QC is formed here.
     if (m.last_vote && m.last_vote->view > high_qc_.view) add_vote(ctx, *m.last_vote);
   }
+  new_views_[m.view].emplace(m.replica, m);
   // f + 1 replicas timed out of views later than ours: at least one is honest, so the current
   // leader is lost; join the smallest of those views (as PBFT's section 4.5.2 rule).
   if (m.view > view_) {
