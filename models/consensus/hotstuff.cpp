@@ -53,13 +53,16 @@ uint32_t new_view_bytes(const NewView& m) {
 
 }  // namespace
 
-void HotStuffBlock::seal() { hash = block_hash(*this); }
+void HotStuffBlock::seal() {
+  hash = block_hash(*this);
+}
 
 HotStuffReplica::HotStuffReplica(std::vector<sim::NodeId> replicas, uint32_t index,
                                  uint64_t run_seed, HotStuffParams params, LedgerParams ledger,
                                  ValidatorShared* shared)
     : Validator(std::move(replicas), index, run_seed, ledger, shared),
       params_(params),
+      run_seed_(run_seed),
       view_timeout_(params.view_timeout) {
   if (n_ < 4) throw std::invalid_argument("HotStuff needs at least 4 replicas (n = 3f + 1)");
   auto genesis = std::make_shared<HotStuffBlock>();
@@ -79,6 +82,14 @@ const HotStuffBlock* HotStuffReplica::block(const Digest& hash) const {
 }
 
 void HotStuffReplica::on_start(sim::Context& ctx) {
+  if (behaviour_ == Behaviour::kEquivocate && !twin_ && colludes_with(index_)) {
+    world_ = 0;
+    twin_ = std::make_unique<HotStuffReplica>(validators_, index_, run_seed_, params_, ledger_,
+                                              shared_);
+    twin_->world_ = 1;
+    twin_->timer_base_ = 16;
+  }
+  if (twin_) twin_->on_start(ctx);
   batch_timer_armed_ = false;
   view_timer_ = sim::kNoTimer;
   if (view_ == 0) return enter_view(ctx, 1);
@@ -89,6 +100,7 @@ void HotStuffReplica::on_start(sim::Context& ctx) {
 void HotStuffReplica::on_crash(sim::SimTime at) {
   // The node tree, locks, views and last vote are on stable storage; timers and fetches die.
   Validator::on_crash(at);
+  if (twin_) twin_->on_crash(at);
   batch_timer_armed_ = false;
   view_timer_ = sim::kNoTimer;
   fetching_.clear();
@@ -104,8 +116,42 @@ std::vector<uint32_t> HotStuffReplica::forward_targets() const {
   return targets;
 }
 
+bool HotStuffReplica::colludes_with(uint32_t validator) const {
+  return std::find(params_.colluders.begin(), params_.colluders.end(), validator) !=
+         params_.colluders.end();
+}
+
+void HotStuffReplica::send(sim::Context& ctx, uint32_t validator, std::string_view type,
+                           const sim::Message& msg) {
+  if (world_ < 0) return Validator::send(ctx, validator, type, msg);
+  if (colludes_with(validator)) {
+    return Validator::send(ctx, validator, type,
+                           sim::Message::make(FaceMessage{world_, msg}, msg.bytes()));
+  }
+  if (static_cast<int>(validator % 2) == world_) Validator::send(ctx, validator, type, msg);
+}
+
+void HotStuffReplica::multicast(sim::Context& ctx, std::string_view type, const sim::Message& msg) {
+  for (uint32_t v = 0; v < n_; ++v) {
+    if (v != index_) send(ctx, v, type, msg);
+  }
+}
+
 void HotStuffReplica::on_protocol_message(sim::Context& ctx, sim::NodeId from,
                                           const sim::Message& msg) {
+  if (const auto* m = msg.get_if<FaceMessage>()) {
+    if (world_ < 0) return;  // only two-faced replicas talk this way
+    return (m->world == 0 ? *this : *twin_).dispatch(ctx, from, m->inner);
+  }
+  if (twin_) {
+    for (uint32_t v = 1; v < n_; v += 2) {
+      if (node_of(v) == from) return twin_->dispatch(ctx, from, msg);  // an odd replica
+    }
+  }
+  dispatch(ctx, from, msg);
+}
+
+void HotStuffReplica::dispatch(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   if (const auto* m = msg.get_if<Vote>()) return on_vote(ctx, *m);
   if (const auto* m = msg.get_if<Proposal>()) return on_proposal(ctx, *m);
   if (const auto* m = msg.get_if<NewView>()) return on_new_view(ctx, *m);
@@ -114,6 +160,9 @@ void HotStuffReplica::on_protocol_message(sim::Context& ctx, sim::NodeId from,
 }
 
 void HotStuffReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
+  if (twin_ && tag >= twin_->timer_base_) {
+    return twin_->on_protocol_timer(ctx, id, tag - twin_->timer_base_);
+  }
   if (tag == kBatchTimer) {
     batch_timer_armed_ = false;
     batch_due_view_ = view_;
@@ -124,7 +173,8 @@ void HotStuffReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint
   }
 }
 
-void HotStuffReplica::on_transaction(sim::Context& ctx, const ledger::TxPtr&) {
+void HotStuffReplica::on_transaction(sim::Context& ctx, const ledger::TxPtr& tx) {
+  if (twin_ && twin_->admit(ctx, tx, false)) twin_->on_transaction(ctx, tx);
   watch(ctx);
   try_propose(ctx);
 }
@@ -194,7 +244,7 @@ void HotStuffReplica::process_proposal(sim::Context& ctx, const Proposal& m) {
   update(ctx, b);
   if (b.view > view_) enter_view(ctx, b.view);  // a proposal for a later view: join it
   if (b.view == view_) {
-    if (behaviour_ == Behaviour::kEquivocate) {
+    if (equivocates()) {
       // A faulty voter signs whatever it is shown, conflicting or not.
       send_vote(ctx, b);
     } else if (b.view > voted_view_) {
@@ -287,9 +337,9 @@ void HotStuffReplica::on_vote(sim::Context& ctx, const Vote& m) {
 // Votes of one view for one node, from distinct replicas; a replica's second vote in a view
 // (for another node) is refused.
 void HotStuffReplica::add_vote(sim::Context& ctx, const Vote& v) {
-  if (v.view <= high_qc_.view && behaviour_ != Behaviour::kEquivocate) return;
+  if (v.view <= high_qc_.view && !equivocates()) return;
   const auto [voted, first] = voters_.emplace(std::make_pair(v.view, v.replica), v.block);
-  if (!first && voted->second != v.block && behaviour_ != Behaviour::kEquivocate)
+  if (!first && voted->second != v.block && !equivocates())
     return reject("vote: equivocating vote");
   auto& votes = votes_[{v.view, v.block}];
   if (!votes.emplace(v.replica, v.signature).second || votes.size() != quorum()) return;
@@ -301,7 +351,6 @@ void HotStuffReplica::add_vote(sim::Context& ctx, const Vote& v) {
 }
 
 void HotStuffReplica::update_high_qc(sim::Context& ctx, const QuorumCert& qc) {
-  if (behaviour_ == Behaviour::kEquivocate && qc.view > 0) qcs_.emplace(qc.view, qc);
   if (qc.view <= high_qc_.view) return;
   high_qc_ = qc;
   view_timeout_ = params_.view_timeout;  // progress: back to the base timeout
@@ -330,7 +379,7 @@ bool HotStuffReplica::pending_commits(const Digest& from) const {
 }
 
 bool HotStuffReplica::has_pending_work() const {
-  return mempool_.size() > 0 || pending_commits(high_qc_.block);
+  return equivocates() || mempool_.size() > 0 || pending_commits(high_qc_.block);
 }
 
 // A leader proposes once per view, when it holds the QC of the previous view or 2f + 1
@@ -343,7 +392,8 @@ void HotStuffReplica::try_propose(sim::Context& ctx) {
   const bool ready =
       high_qc_.view + 1 == view_ || (nv != new_views_.end() && nv->second.size() >= quorum());
   if (!ready || block(high_qc_.block) == nullptr) return;
-  const bool pending = pending_commits(high_qc_.block);
+  // A faulty (equivocating) leader keeps every fork it feeds moving, whatever it holds itself.
+  const bool pending = equivocates() || pending_commits(high_qc_.block);
   std::unordered_set<Digest, ledger::DigestHash> proposed;
   const HotStuffBlock* executed = block(executed_);
   for (const HotStuffBlock* x = block(high_qc_.block); x != nullptr && x->view > executed->view;
@@ -355,7 +405,7 @@ void HotStuffReplica::try_propose(sim::Context& ctx) {
   if (!pending && body->size() < ledger_.max_block_txs && batch_due_view_ != view_) {
     if (!batch_timer_armed_) {
       batch_timer_armed_ = true;
-      ctx.set_timer(ledger_.block_interval, kBatchTimer);
+      ctx.set_timer(ledger_.block_interval, kBatchTimer + timer_base_);
     }
     return;
   }
@@ -394,13 +444,12 @@ void HotStuffReplica::propose(sim::Context& ctx, const ledger::BatchPtr& body) {
     }
     return multicast(ctx, "proposal", sim::Message::make(bad, block_bytes(*bad.block) + 64));
   }
-  if (behaviour_ == Behaviour::kEquivocate) {
-    // A faulty leader: two nodes for one view. Each half of the replicas is shown its own first
-    // (honest replicas vote for the first they see); each extends the fork that half has voted
-    // for, so that with f + 1 faulty voters both forks can grow.
+  if (equivocates()) {
+    // A faulty leader: two nodes for one view; each half of the replicas is shown its own first
+    // (an honest replica votes for the first it sees and refuses the second).
     std::array<Proposal, 2> versions;
     for (uint32_t half = 0; half < 2; ++half) {
-      HotStuffBlockPtr b = make_block(ctx, fork_for(half), body, now + half);
+      HotStuffBlockPtr b = make_block(ctx, high_qc_, body, now + half);
       versions[half] = Proposal{b, sign(ctx, b->hash)};
     }
     for (uint32_t i = 0; i < n_; ++i) {
@@ -419,24 +468,6 @@ void HotStuffReplica::propose(sim::Context& ctx, const ledger::BatchPtr& body) {
   seen_proposal_.emplace(b->view, b->hash);
   blocks_.emplace(b->hash, b);
   process_proposal(ctx, p);
-}
-
-// The QC an equivocating leader builds on for half `half` (replicas of that index parity): the
-// one with the most votes from that half, then the newest. With f + 1 faulty voters, QCs carry
-// the votes of the honest replicas that made them, so each half keeps its own fork.
-const QuorumCert& HotStuffReplica::fork_for(uint32_t half) const {
-  const QuorumCert* best = &high_qc_;
-  size_t best_votes = 0;
-  for (const auto& [view, qc] : qcs_) {
-    if (block(qc.block) == nullptr) continue;
-    size_t votes = 0;
-    for (const PartialSignature& p : qc.votes) votes += p.replica % 2 == half;
-    if (votes > best_votes || (votes == best_votes && qc.view >= best->view)) {
-      best = &qc;
-      best_votes = votes;
-    }
-  }
-  return *best;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,7 +494,7 @@ void HotStuffReplica::watch(sim::Context& ctx) {
     if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
     view_timer_ = sim::kNoTimer;
   } else if (view_timer_ == sim::kNoTimer) {
-    view_timer_ = ctx.set_timer(view_timeout_, kViewTimer);
+    view_timer_ = ctx.set_timer(view_timeout_, kViewTimer + timer_base_);
   }
 }
 
@@ -523,8 +554,7 @@ void HotStuffReplica::fetch(sim::Context& ctx, const Digest& hash, uint32_t from
   send(ctx, from, "block_fetch", sim::Message::make(BlockRequest{hash, executed_view()}, 32 + 8));
 }
 
-void HotStuffReplica::on_block_request(sim::Context& ctx, sim::NodeId from,
-                                       const BlockRequest& m) {
+void HotStuffReplica::on_block_request(sim::Context& ctx, sim::NodeId from, const BlockRequest& m) {
   BlockReply reply;
   uint32_t bytes = 4;
   for (const HotStuffBlock* x = block(m.block);

@@ -26,7 +26,12 @@ struct HotStuffParams {
   sim::Duration view_timeout = sim::Duration::from_ns(500 * sim::units::kMillisecond);
   sim::Duration max_view_timeout = sim::Duration::from_ns(4 * sim::units::kSecond);
   uint32_t forward_leaders = 2;  // client transactions go to the leaders of the next views
-  uint32_t fetch_depth = 1024;     // ancestors sent back per block request
+  uint32_t fetch_depth = 1024;   // ancestors sent back per block request
+  // The faulty replicas' coalition, known only to them. An equivocating replica listed here is
+  // two-faced: it runs the protocol twice, one face with the even-index replicas and one with the
+  // odd, each face talking to the same face of its colluders. Otherwise an equivocating replica
+  // sends two proposals per view it leads and votes for every proposal.
+  std::vector<uint32_t> colluders;
 };
 
 // A signed vote, as carried inside a QC.
@@ -88,6 +93,11 @@ struct BlockRequest {
 struct BlockReply {
   std::vector<HotStuffBlockPtr> blocks;  // the requested block, then its ancestors
 };
+// Between two-faced colluders: `inner` is for the receiver's face in `world` (0 even, 1 odd).
+struct FaceMessage {
+  int world;
+  sim::Message inner;
+};
 
 class HotStuffReplica : public Validator {
  public:
@@ -115,6 +125,12 @@ class HotStuffReplica : public Validator {
   static constexpr uint64_t kBatchTimer = 1, kViewTimer = 2;
 
   size_t quorum() const { return 2 * f() + 1; }
+  bool equivocates() const { return behaviour_ == Behaviour::kEquivocate && world_ < 0; }
+  bool colludes_with(uint32_t validator) const;
+  void dispatch(sim::Context& ctx, sim::NodeId from, const sim::Message& msg);
+  // Validator::send and multicast, through a two-faced replica's face.
+  void send(sim::Context& ctx, uint32_t validator, std::string_view type, const sim::Message& msg);
+  void multicast(sim::Context& ctx, std::string_view type, const sim::Message& msg);
   const HotStuffBlock* block(const ledger::Digest& hash) const;
 
   void on_proposal(sim::Context& ctx, const Proposal& m);
@@ -143,7 +159,6 @@ class HotStuffReplica : public Validator {
   void propose(sim::Context& ctx, const ledger::BatchPtr& body);
   HotStuffBlockPtr make_block(sim::Context& ctx, const QuorumCert& justify,
                               const ledger::BatchPtr& body, int64_t timestamp);
-  const QuorumCert& fork_for(uint32_t half) const;
 
   // Pacemaker.
   void enter_view(sim::Context& ctx, uint64_t view);
@@ -152,23 +167,27 @@ class HotStuffReplica : public Validator {
   void time_out(sim::Context& ctx, uint64_t new_view);
 
   HotStuffParams params_;
+  uint64_t run_seed_;
+  // A two-faced replica's second face (world 1; this object is world 0), and its timer tags.
+  std::unique_ptr<HotStuffReplica> twin_;
+  int world_ = -1;
+  uint64_t timer_base_ = 0;
   std::unordered_map<ledger::Digest, HotStuffBlockPtr, ledger::DigestHash> blocks_;
   ledger::Digest genesis_{};
   QuorumCert high_qc_;  // highest QC seen (the paper's qc_high)
   ledger::Digest locked_{};
-  uint64_t locked_view_ = 0;  // b_lock and its view
+  uint64_t locked_view_ = 0;   // b_lock and its view
   ledger::Digest executed_{};  // b_exec: the last node committed
   uint64_t voted_view_ = 0;    // vheight: the last view voted in
   std::optional<Vote> last_vote_;
-  uint64_t view_ = 0;             // the pacemaker's current view
-  uint64_t proposed_view_ = 0;    // the last view in which this replica proposed
+  uint64_t view_ = 0;           // the pacemaker's current view
+  uint64_t proposed_view_ = 0;  // the last view in which this replica proposed
   std::set<std::pair<uint64_t, ledger::Digest>> verified_qcs_;  // (view, block)
   // Votes collected as a leader: (view, block) -> replica -> signature.
   std::map<std::pair<uint64_t, ledger::Digest>, std::map<uint32_t, ledger::Signature>> votes_;
   // Who voted for what in a view, to refuse a replica's second vote.
   std::map<std::pair<uint64_t, uint32_t>, ledger::Digest> voters_;
   std::map<uint64_t, std::map<uint32_t, NewView>> new_views_;  // view -> sender -> message
-  std::map<uint64_t, QuorumCert> qcs_;  // QCs formed or seen, by view (for an equivocating leader)
   // Proposals waiting for their ancestors, and the blocks being fetched.
   std::vector<Proposal> waiting_;
   std::unordered_set<ledger::Digest, ledger::DigestHash> fetching_;
@@ -177,7 +196,7 @@ class HotStuffReplica : public Validator {
   sim::TimerId view_timer_ = sim::kNoTimer;
   sim::Duration view_timeout_;
   bool batch_timer_armed_ = false;
-  uint64_t batch_due_view_ = 0;  // the view in which the batch timer last fired
+  uint64_t batch_due_view_ = 0;     // the view in which the batch timer last fired
   uint64_t invalid_proposals_ = 0;  // an invalid_proposal leader alternates its faults
   static constexpr size_t kMaxWaiting = 1024;
 };
