@@ -292,6 +292,7 @@ TEST(HotStuff, SafetyAndLivenessUnderRandomFaults) {
   size_t views = 0;
   for (uint64_t seed = 1; seed <= 80; ++seed) views += run_faulty(seed, 4);
   for (uint64_t seed = 81; seed <= 100; ++seed) views += run_faulty(seed, 7);
+  std::printf("100 seeds: %zu views entered in all\n", views);
   EXPECT_GT(views, 0u);
 }
 
@@ -335,6 +336,7 @@ uint64_t split_run(uint64_t seed, std::vector<uint32_t> faulty) {
 TEST(HotStuff, CheckerReportsViolationsAboveF) {
   uint64_t violations = 0;
   for (uint64_t seed = 1; seed <= 10; ++seed) violations += split_run(seed, {0, 1});
+  std::printf("f + 1 two-faced replicas, 10 seeds: %lu conflicting commits\n", violations);
   EXPECT_GT(violations, 0u);
   for (uint64_t seed = 1; seed <= 10; ++seed)
     EXPECT_EQ(split_run(seed, {0}), 0u) << "seed " << seed;
@@ -346,6 +348,7 @@ TEST(HotStuff, InvalidProposalsAreRejectedAndTheSystemStaysLive) {
   Consortium c(7, 4, 5_ms, 500, {{1, Behaviour::kInvalidProposal}});
   c.engine.run({.until = sim::SimTime::zero() + 15_s});
   EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
+  for (const auto& [reason, count] : c.rejections) std::printf("%s: %lu\n", reason.c_str(), count);
   EXPECT_GT(c.rejections["proposal: bad signature"], 0u);
   EXPECT_GT(c.rejections["proposal: body does not match its root"], 0u);
   EXPECT_EQ(c.executed.size(), 500u);
