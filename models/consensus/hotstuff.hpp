@@ -1,8 +1,7 @@
 // Chained HotStuff (Yin, Malkhi, Reiter, Gueta and Abraham, "HotStuff: BFT Consensus with
 // Linearity and Responsiveness", PODC 2019, Algorithm 3): one generic phase per view, votes sent
-// to the next view's leader, two-chain lock and three-chain commit, with a pacemaker (section
-// 4.4 leaves it abstract) that backs off exponentially and synchronises views. Section numbers
-// refer to the paper.
+// to the next view's leader, two-chain lock and three-chain commit, with a pacemaker (the paper
+// leaves it abstract) that backs off exponentially and synchronises views.
 #pragma once
 
 #include <array>
@@ -40,7 +39,7 @@ struct PartialSignature {
   ledger::Signature signature;
 };
 
-// A quorum certificate: 2f + 1 votes for `block` in `view` (section 4.1, "QC"). The genesis QC
+// A quorum certificate: 2f + 1 votes for `block` in `view` (the paper's "QC"). The genesis QC
 // (view 0) has no votes and certifies the genesis node.
 struct QuorumCert {
   uint64_t view = 0;

@@ -191,7 +191,7 @@ struct Script : sim::Node {
   }
 };
 
-// Section 5 (chained HotStuff) commits b only when b'' <- b' <- b are direct parents in
+// Chained HotStuff (Algorithm 3) commits b only when b'' <- b' <- b are direct parents in
 // consecutive views. Without the paper's dummy nodes a view gap can hide a conflicting QC, so a
 // chain over views 2, 4, 5 must not commit view 2; the chain over 4, 5, 6 then commits 4 and its
 // ancestors.
