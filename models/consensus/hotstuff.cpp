@@ -27,7 +27,7 @@ Digest block_hash(const HotStuffBlock& b) {
 Digest vote_digest(uint64_t view, const Digest& block) {
   return Sha256().update("hotstuff-vote").update_u64(view).update(block).finish();
 }
-Digest digest_of(const NewView& m) {
+Digest digest_of(const HotStuffNewView& m) {
   Sha256 h;
   h.update("hotstuff-new-view")
       .update_u64(m.view)
@@ -47,7 +47,7 @@ uint32_t qc_bytes(const QuorumCert& qc) {
 uint32_t block_bytes(const HotStuffBlock& b) {
   return 8 + 32 + qc_bytes(b.justify) + 32 + 4 + 8 + 4 + static_cast<uint32_t>(b.body->bytes());
 }
-uint32_t new_view_bytes(const NewView& m) {
+uint32_t new_view_bytes(const HotStuffNewView& m) {
   return 8 + qc_bytes(m.high_qc) + 1 + (m.last_vote ? kVoteBytes : 0) + 4 + 64;
 }
 
@@ -154,7 +154,7 @@ void HotStuffReplica::on_protocol_message(sim::Context& ctx, sim::NodeId from,
 void HotStuffReplica::dispatch(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   if (const auto* m = msg.get_if<Vote>()) return on_vote(ctx, *m);
   if (const auto* m = msg.get_if<Proposal>()) return on_proposal(ctx, *m);
-  if (const auto* m = msg.get_if<NewView>()) return on_new_view(ctx, *m);
+  if (const auto* m = msg.get_if<HotStuffNewView>()) return on_new_view(ctx, *m);
   if (const auto* m = msg.get_if<BlockRequest>()) return on_block_request(ctx, from, *m);
   if (const auto* m = msg.get_if<BlockReply>()) return on_block_reply(ctx, from, *m);
 }
@@ -504,7 +504,7 @@ void HotStuffReplica::time_out(sim::Context& ctx, uint64_t new_view) {
   if (new_view <= view_) return;
   view_timeout_ = std::min(view_timeout_ * 2, params_.max_view_timeout);
   fetching_.clear();  // the peers asked may be down: ask again when needed
-  NewView nv{new_view, high_qc_, last_vote_, index_, {}};
+  HotStuffNewView nv{new_view, high_qc_, last_vote_, index_, {}};
   nv.signature = sign(ctx, digest_of(nv));
   multicast(ctx, "new_view", sim::Message::make(nv, new_view_bytes(nv)));
   if (leader_of(new_view) == index_ && last_vote_ && last_vote_->view > high_qc_.view)
@@ -513,7 +513,7 @@ void HotStuffReplica::time_out(sim::Context& ctx, uint64_t new_view) {
   enter_view(ctx, new_view);
 }
 
-void HotStuffReplica::on_new_view(sim::Context& ctx, const NewView& m) {
+void HotStuffReplica::on_new_view(sim::Context& ctx, const HotStuffNewView& m) {
   if (m.view < view_ || m.replica == index_ || m.replica >= n_) return;
   if (!verify(ctx, m.replica, digest_of(m), m.signature)) return reject("new-view: bad signature");
   if (leader_of(m.view) == index_) {

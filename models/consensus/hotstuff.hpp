@@ -77,7 +77,7 @@ struct Vote {
 // Sent on a view timeout: the sender's highQC for the next leader (Algorithm 3, nextView), and
 // its last vote, so that a QC the crashed leader would have formed is not lost. Multicast: the
 // other replicas use it only to join views that f + 1 replicas moved to.
-struct NewView {
+struct HotStuffNewView {
   uint64_t view;
   QuorumCert high_qc;
   std::optional<Vote> last_vote;
@@ -134,7 +134,7 @@ class HotStuffReplica : public Validator {
 
   void on_proposal(sim::Context& ctx, const Proposal& m);
   void on_vote(sim::Context& ctx, const Vote& m);
-  void on_new_view(sim::Context& ctx, const NewView& m);
+  void on_new_view(sim::Context& ctx, const HotStuffNewView& m);
   void on_block_request(sim::Context& ctx, sim::NodeId from, const BlockRequest& m);
   void on_block_reply(sim::Context& ctx, sim::NodeId from, const BlockReply& m);
 
@@ -186,7 +186,7 @@ class HotStuffReplica : public Validator {
   std::map<std::pair<uint64_t, ledger::Digest>, std::map<uint32_t, ledger::Signature>> votes_;
   // Who voted for what in a view, to refuse a replica's second vote.
   std::map<std::pair<uint64_t, uint32_t>, ledger::Digest> voters_;
-  std::map<uint64_t, std::map<uint32_t, NewView>> new_views_;  // view -> sender -> message
+  std::map<uint64_t, std::map<uint32_t, HotStuffNewView>> new_views_;  // view -> sender -> message
   // Proposals waiting for their ancestors, and the blocks being fetched.
   std::vector<Proposal> waiting_;
   std::unordered_set<ledger::Digest, ledger::DigestHash> fetching_;

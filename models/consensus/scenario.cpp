@@ -9,6 +9,7 @@
 
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
+#include "models/consensus/hotstuff.hpp"
 #include "models/consensus/pbft.hpp"
 #include "models/consensus/poa.hpp"
 #include "models/consensus/raft.hpp"
@@ -89,7 +90,7 @@ struct ConsortiumRun {
 };
 
 void declare(sim::Registry& registry) {
-  const std::vector<std::string> protocols{"pbft", "raft", "poa"};
+  const std::vector<std::string> protocols{"pbft", "hotstuff", "raft", "poa"};
   registry.add_field(
       "",
       Field::object(
@@ -175,6 +176,17 @@ void declare(sim::Registry& registry) {
                               "log entries (blocks) per AppendEntries at most")
                     .at_least(1)}),
            Field::object(
+               "hotstuff", "Chained HotStuff's parameters (Yin et al. 2019).",
+               {Field::scalar("view_timeout", FieldType::kDuration, "1s",
+                              "the pacemaker's view timer (doubled by views without progress)")
+                    .at_least(0, true),
+                Field::scalar("max_view_timeout", FieldType::kDuration, "8s",
+                              "the doubling view timer stops growing here")
+                    .at_least(0, true),
+                Field::scalar("forward_leaders", FieldType::kInt, "2",
+                              "client transactions go to the leaders of this many next views")
+                    .at_least(1)}),
+           Field::object(
                "poa", "Proof of authority's parameters (Clique, EIP-225).",
                {Field::scalar("period", FieldType::kDuration, "1s",
                               "the least time between a block and its parent")
@@ -242,9 +254,9 @@ void build(sim::World& world) {
   auto run = std::make_shared<ConsortiumRun>();
   const std::string protocol = s.text("consortium.protocol");
   const auto n = static_cast<size_t>(s.integer("consortium.validators"));
-  if (protocol == "pbft" && n < 4) {
+  if ((protocol == "pbft" || protocol == "hotstuff") && n < 4) {
     world.diagnostics().add(s.at("consortium.validators").mark, "consortium.validators",
-                            "PBFT needs at least 4 validators (n = 3f + 1 with f >= 1)");
+                            protocol + " needs at least 4 validators (n = 3f + 1 with f >= 1)");
     return;
   }
   const std::vector<sim::SiteId> placement = sites_of(world, "consortium.placement");
@@ -420,6 +432,13 @@ void build(sim::World& world) {
       }
       v = &world.emplace<PbftReplica>(name, {"validators"}, site_of(placement, i), ids, index, seed,
                                       p, ledger, &r->shared);
+    } else if (protocol == "hotstuff") {
+      HotStuffParams p;
+      p.view_timeout = s.duration("consortium.hotstuff.view_timeout");
+      p.max_view_timeout = s.duration("consortium.hotstuff.max_view_timeout");
+      p.forward_leaders = static_cast<uint32_t>(s.integer("consortium.hotstuff.forward_leaders"));
+      v = &world.emplace<HotStuffReplica>(name, {"validators"}, site_of(placement, i), ids, index,
+                                          seed, p, ledger, &r->shared);
     } else if (protocol == "poa") {
       PoaParams p;
       p.period = s.duration("consortium.poa.period");
@@ -515,7 +534,8 @@ void register_model(sim::Registry& registry) {
   behaviour.required = true;
   registry.add_action(sim::ActionSpec{
       "byzantine",
-      "Give validators a faulty behaviour (PBFT; Raft is crash-fault only); with `for`, they "
+      "Give validators a faulty behaviour (PBFT, HotStuff, proof of authority; Raft is crash-fault "
+      "only); with `for`, they "
       "turn honest again after. Their commits no longer count for the safety check.",
       {behaviour, Field::scalar("delay", FieldType::kDuration, "1s",
                                 "with behaviour: delay, how late every message leaves")
