@@ -12,6 +12,7 @@
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
+#include "tests/support/long_seeds.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -297,7 +298,8 @@ TEST(HotStuff, SafetyAndLivenessUnderRandomFaults) {
 }
 
 TEST(HotStuffLong, SafetyAndLivenessUnderRandomFaults) {
-  for (uint64_t seed = 1000; seed < 11000; ++seed) run_faulty(seed, seed % 3 == 0 ? 7 : 4);
+  test::for_long_seeds("HotStuffLong",
+                       [](uint64_t seed) { run_faulty(seed, seed % 3 == 0 ? 7 : 4); });
 }
 
 // f = 1 equivocating replica of 4, the leader of every fourth view: it shows each half of the

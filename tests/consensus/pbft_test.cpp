@@ -12,6 +12,7 @@
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
+#include "tests/support/long_seeds.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -180,7 +181,7 @@ TEST(Pbft, SafetyAndLivenessUnderRandomFaults) {
 }
 
 TEST(PbftLong, SafetyAndLivenessUnderRandomFaults) {
-  for (uint64_t seed = 1000; seed < 11000; ++seed) run_faulty(seed, seed % 3 == 0 ? 7 : 4);
+  test::for_long_seeds("PbftLong", [](uint64_t seed) { run_faulty(seed, seed % 3 == 0 ? 7 : 4); });
 }
 
 // An equivocating primary (f = 1 of 4): honest replicas never commit different batches, and the

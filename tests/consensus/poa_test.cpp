@@ -13,6 +13,7 @@
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
+#include "tests/support/long_seeds.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -270,7 +271,7 @@ TEST(Poa, SafetyAndLivenessUnderRandomFaults) {
 }
 
 TEST(PoaLong, SafetyAndLivenessUnderRandomFaults) {
-  for (uint64_t seed = 1000; seed < 11000; ++seed) run_faulty(seed, seed % 4 == 0 ? 7 : 4);
+  test::for_long_seeds("PoaLong", [](uint64_t seed) { run_faulty(seed, seed % 4 == 0 ? 7 : 4); });
 }
 
 // Signers 0-2 of 7 are cut off from 3-6 from 5.5 s to 15.5 s. Each side forks the tree: the three

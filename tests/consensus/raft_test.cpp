@@ -11,6 +11,7 @@
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
+#include "tests/support/long_seeds.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -168,7 +169,7 @@ TEST(Raft, SafetyAndLivenessUnderRandomFaults) {
 }
 
 TEST(RaftLong, SafetyAndLivenessUnderRandomFaults) {
-  for (uint64_t seed = 1000; seed < 11000; ++seed) run_faulty(seed);
+  test::for_long_seeds("RaftLong", [](uint64_t seed) { run_faulty(seed); });
 }
 
 // The checker is not blind: conflicting commits and two leaders in a term are reported.
