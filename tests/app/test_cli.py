@@ -244,3 +244,30 @@ def test_consortium_runs_are_deterministic(tradesim, tmp_path):
     assert attrs_a == attrs_b and a.keys() == b.keys()
     for k in a:
         assert np.array_equal(np.asarray(a[k][0]), np.asarray(b[k][0])), k
+
+
+def test_byzantine_action_makes_honest_validators_reject_and_stay_safe(tradesim, tmp_path):
+    scenario = tmp_path / "byz.yaml"
+    scenario.write_text(f"""# a faulty primary that proposes invalid blocks, then a Raft refusal
+extends: {os.path.join(SOURCE, 'scenarios', 'consortium', 'pbft.yaml')}
+scenario:
+  duration: 20s
+consortium:
+  validators: 4
+timeline:
+  - {{at: 5s, do: byzantine, target: v0, behaviour: invalid_proposal, for: 10s}}
+""")
+    out = tmp_path / "byz.h5"
+    r = run([tradesim, "run", str(scenario), "-o", str(out), "-q"])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        counters = {k: f["counters"][k][()] for k in f["counters"]}
+        assert counters["consortium.rejected.bad_pre_prepare_signature"] > 0
+        assert counters["consortium.rejected.pre_prepare_digest_does_not_match_its_batch"] > 0
+        assert counters["consortium.view_changes"] > 0
+        assert counters["consortium.safety_violations"] == 0
+        assert f["summary/consortium.confirmed"][()] > 0.9 * f["summary/consortium.submitted"][()]
+    raft = tmp_path / "raft.yaml"
+    raft.write_text(scenario.read_text().replace("consortium:\n", "consortium:\n  protocol: raft\n"))
+    r = run([tradesim, "validate", str(raft)])
+    assert r.returncode != 0 and "Raft tolerates crashes only" in r.stderr, r.stderr
