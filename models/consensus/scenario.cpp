@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -61,8 +62,9 @@ uint64_t prefix64(const ledger::Digest& d) {
   return v;
 }
 
+// NaN when nothing was confirmed: no latency is not a latency of zero.
 double percentile(std::vector<double>& values, double q) {
-  if (values.empty()) return 0;
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const size_t k = std::min(values.size() - 1, static_cast<size_t>(q * (values.size() - 1) + 0.5));
   std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
   return values[k];
