@@ -511,11 +511,16 @@ void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
     return;
   }
   if (m.replica != index_ && !valid_view_change(ctx, m)) return;
-  // A replica whose stable checkpoint is behind ours missed the checkpoint messages: send it ours,
-  // so that with 2f + 1 of them it can take the certified state and move its watermarks.
-  if (m.replica != index_ && stable_own_ && m.stable_seq < stable_own_->seq &&
-      behaviour_ != Behaviour::kSilent) {
-    send(ctx, m.replica, "checkpoint", sim::Message::make(*stable_own_, kCheckpointBytes));
+  // A replica whose stable checkpoint is behind ours missed checkpoint messages: send it ours,
+  // stable or not yet, so that with 2f + 1 of them it can take the certified state and move its
+  // watermarks (a full window stops a primary from proposing).
+  if (m.replica != index_ && m.replica < n_) {
+    if (stable_own_ && m.stable_seq < stable_own_->seq) {
+      send(ctx, m.replica, "checkpoint", sim::Message::make(*stable_own_, kCheckpointBytes));
+    }
+    for (auto it = own_checkpoints_.upper_bound(m.stable_seq); it != own_checkpoints_.end(); ++it) {
+      send(ctx, m.replica, "checkpoint", sim::Message::make(it->second, kCheckpointBytes));
+    }
   }
   auto& votes = view_changes_[m.new_view];
   votes.emplace(m.replica, m);
