@@ -58,6 +58,7 @@ ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::W
                          .update_u64(fee_account)
                          .finish();
   if (const auto it = results_.find(key); it != results_.end()) return it->second;
+  if (const auto it = older_.find(key); it != older_.end()) return it->second;
   ++executions_;
   Result r;
   if (body.empty()) {
@@ -66,6 +67,10 @@ ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::W
     auto after = std::make_shared<ledger::WorldState>(*before);
     for (const ledger::TxPtr& tx : body.transactions()) after->apply(*tx, fee_account);
     r = {after, after->root()};
+  }
+  if (results_.size() >= kCapacity) {
+    older_ = std::move(results_);
+    results_ = {};
   }
   results_.emplace(key, r);
   return r;

@@ -107,7 +107,10 @@ class ExecutionMemo {
   uint64_t executions() const { return executions_; }
 
  private:
-  std::unordered_map<ledger::Digest, Result, ledger::DigestHash> results_;
+  // Two generations of at most kCapacity results: validators apply a block within moments of
+  // each other, so only recent results are ever asked for again.
+  static constexpr size_t kCapacity = 1024;
+  std::unordered_map<ledger::Digest, Result, ledger::DigestHash> results_, older_;
   uint64_t executions_ = 0;
 };
 

@@ -139,8 +139,16 @@ bool VerificationMemo::verify(const PublicKey& key, const Digest& digest,
     ++hits_;
     return it->second;
   }
+  if (const auto it = older_.find(memo_key); it != older_.end()) {
+    ++hits_;
+    return it->second;
+  }
   ++real_checks_;
   const bool ok = ledger::verify(key, std::span<const uint8_t>(digest), signature);
+  if (results_.size() >= capacity_) {
+    older_ = std::move(results_);
+    results_ = {};
+  }
   results_.emplace(memo_key, ok);
   return ok;
 }

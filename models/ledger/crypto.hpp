@@ -86,7 +86,10 @@ class VerificationMemo {
   bool verify(const PublicKey& key, const Digest& digest, const Signature& signature);
   uint64_t real_checks() const { return real_checks_; }
   uint64_t hits() const { return hits_; }
-  size_t size() const { return results_.size(); }
+  size_t size() const { return results_.size() + older_.size(); }
+  // Bounded: when `capacity` results are held, they become the older generation and the one
+  // before is dropped (a dropped result is computed again if asked: the answer cannot change).
+  explicit VerificationMemo(size_t capacity = size_t{1} << 20) : capacity_(capacity) {}
 
  private:
   // The whole triple is the key (no hashing of it: a lookup must cost far less than the check).
@@ -104,7 +107,8 @@ class VerificationMemo {
       return a ^ (b * 0x9e3779b97f4a7c15ULL);
     }
   };
-  std::unordered_map<Key, bool, KeyHash> results_;
+  std::unordered_map<Key, bool, KeyHash> results_, older_;
+  size_t capacity_;
   uint64_t real_checks_ = 0;
   uint64_t hits_ = 0;
 };

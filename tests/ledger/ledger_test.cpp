@@ -68,6 +68,24 @@ TEST(Crypto, MemoChecksEachTripleOnce) {
   EXPECT_EQ(memo.hits(), 18u);
 }
 
+// A long run verifies millions of signatures: the memo keeps two generations of `capacity`
+// results and computes a forgotten one again, with the same answer.
+TEST(Crypto, MemoIsBoundedAndStillRight) {
+  VerificationMemo memo(4);
+  const KeyPair k = KeyPair::derive(3, 2);
+  for (int i = 0; i < 20; ++i) {
+    const Digest d = sha256("message " + std::to_string(i));
+    Signature s = k.sign(d);
+    if (i % 2) s[1] ^= 1;
+    EXPECT_EQ(memo.verify(k.public_key(), d, s), i % 2 == 0);
+    EXPECT_LE(memo.size(), 8u);
+  }
+  EXPECT_EQ(memo.real_checks(), 20u);
+  const Digest first = sha256("message 0");
+  EXPECT_TRUE(memo.verify(k.public_key(), first, k.sign(first)));  // forgotten, checked again
+  EXPECT_EQ(memo.real_checks(), 21u);
+}
+
 std::vector<Digest> leaves(size_t n) {
   std::vector<Digest> out;
   for (size_t i = 0; i < n; ++i) out.push_back(merkle_leaf(sha256("tx" + std::to_string(i))));
