@@ -127,6 +127,11 @@ void PbftReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t
     // brings it up to date. Each sign counts for one timeout only: when the view is stuck
     // (a gap that only a view change settles), new commits stop and the view change follows.
     const bool behind = fetching_.has_value() || ahead_seen_ > last_executed_ + 1 || commits_ahead_;
+    if (ahead_seen_ > low_watermark_ + params_.watermark_window && stable_own_) {
+      // The others are past our window: show them our stable checkpoint, and those ahead of it
+      // answer with theirs (on_checkpoint), which moves our watermarks.
+      multicast(ctx, "checkpoint", sim::Message::make(*stable_own_, kCheckpointBytes));
+    }
     ahead_seen_ = 0;
     commits_ahead_ = false;
     if (behind && view_active_) return arm_view_timer(ctx);
@@ -395,7 +400,17 @@ void PbftReplica::on_checkpoint(sim::Context& ctx, const Checkpoint& m) {
   if (m.replica != index_ && !verify(ctx, m.replica, digest_of(m), m.signature)) {
     return reject("bad checkpoint signature");
   }
-  if (m.seq <= low_watermark_) return;
+  if (m.seq <= low_watermark_) {
+    // A checkpoint older than our stable one: its sender is behind. Ours (stable or not yet)
+    // let it move its watermarks.
+    if (m.seq < low_watermark_ && m.replica != index_ && m.replica < n_ && stable_own_) {
+      send(ctx, m.replica, "checkpoint", sim::Message::make(*stable_own_, kCheckpointBytes));
+      for (const auto& [seq, own] : own_checkpoints_) {
+        send(ctx, m.replica, "checkpoint", sim::Message::make(own, kCheckpointBytes));
+      }
+    }
+    return;
+  }
   auto& votes = checkpoints_[m.seq];
   votes[m.replica] = m.state;
   size_t matching = 0;

@@ -89,7 +89,7 @@ class VerificationMemo {
   size_t size() const { return results_.size() + older_.size(); }
   // Bounded: when `capacity` results are held, they become the older generation and the one
   // before is dropped (a dropped result is computed again if asked: the answer cannot change).
-  explicit VerificationMemo(size_t capacity = size_t{1} << 20) : capacity_(capacity) {}
+  explicit VerificationMemo(size_t capacity = size_t{1} << 17) : capacity_(capacity) {}
 
  private:
   // The whole triple is the key (no hashing of it: a lookup must cost far less than the check).
