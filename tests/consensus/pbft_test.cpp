@@ -13,6 +13,7 @@
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
 #include "tests/support/long_seeds.hpp"
+#include "tests/support/random_faults.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -145,25 +146,11 @@ TEST(Pbft, ViewChangeAfterPrimaryCrash) {
 size_t run_faulty(uint64_t seed, size_t n) {
   Consortium c(seed, n, 10_ms, 1500);
   TxClient& late = c.add_client(n - 1, every(10_ms, 500, 17_s));
-  sim::Rng rng(seed, 1000, sim::purpose("faults"));
-  const size_t f = (n - 1) / 3;
-  sim::SimTime at = sim::SimTime::zero() + 500_ms;
-  while (at < sim::SimTime::zero() + 15_s) {
-    const sim::Duration length = sim::Duration::from_seconds(rng.uniform(0.2, 2.0));
-    std::vector<sim::NodeId> victims;
-    while (victims.size() < f) {
-      const auto v = static_cast<sim::NodeId>(rng.below(n));
-      if (std::find(victims.begin(), victims.end(), v) == victims.end()) victims.push_back(v);
-    }
-    if (rng.bernoulli(0.5)) {
-      sim::faults::crash(c.engine, victims, at, length);
-    } else {
-      std::vector<sim::SiteId> cut;
-      for (sim::NodeId v : victims) cut.push_back(c.sites[v]);
-      sim::faults::partition(c.engine, {cut}, at, length);
-    }
-    at = at + length + sim::Duration::from_seconds(rng.uniform(0.1, 1.0));
-  }
+  test::schedule_random_faults(c.engine, c.sites, seed,
+                               {.n = n,
+                                .victims = (n - 1) / 3,
+                                .start = sim::SimTime::zero() + 500_ms,
+                                .stop = sim::SimTime::zero() + 15_s});
   c.engine.run({.until = sim::SimTime::zero() + 60_s});
   EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
   size_t late_executed = 0;

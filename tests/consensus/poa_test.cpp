@@ -14,6 +14,7 @@
 #include "models/consensus/client.hpp"
 #include "sim/faults.hpp"
 #include "tests/support/long_seeds.hpp"
+#include "tests/support/random_faults.hpp"
 
 namespace tradesim::consensus {
 namespace {
@@ -206,32 +207,15 @@ FaultyOutcome run_faulty(uint64_t seed, size_t n, PoaParams params = {}, bool ex
   Consortium c(seed, n, params);
   c.add_client(0, every(10_ms, 1500));
   TxClient& late = c.add_client(n - 1, every(10_ms, 500, 17_s));
-  sim::Rng rng(seed, 1000, sim::purpose("faults"));
-  const size_t minority = (n - 1) / 2;
-  std::string schedule;
-  sim::SimTime at = sim::SimTime::zero() + 500_ms;
-  while (at < sim::SimTime::zero() + 15_s) {
-    // Every fault heals by 16 s, before the late client starts.
-    const sim::Duration length = std::min(sim::Duration::from_seconds(rng.uniform(0.2, 4.0)),
-                                          (sim::SimTime::zero() + 16_s) - at);
-    std::vector<sim::NodeId> victims;
-    while (victims.size() < minority) {
-      const auto v = static_cast<sim::NodeId>(rng.below(n));
-      if (std::find(victims.begin(), victims.end(), v) == victims.end()) victims.push_back(v);
-    }
-    const bool crash = rng.bernoulli(0.5);
-    schedule += (crash ? " crash" : " cut");
-    for (sim::NodeId v : victims) schedule += " " + std::to_string(v);
-    schedule += " @" + std::to_string(at.seconds()) + "+" + std::to_string(length.seconds());
-    if (crash) {
-      sim::faults::crash(c.engine, victims, at, length);
-    } else {
-      std::vector<sim::SiteId> cut;
-      for (sim::NodeId v : victims) cut.push_back(c.sites[v]);
-      sim::faults::partition(c.engine, {cut}, at, length);
-    }
-    at = at + length + sim::Duration::from_seconds(rng.uniform(0.1, 1.0));
-  }
+  // Every fault heals by 16 s, before the late client starts.
+  const std::string schedule =
+      test::schedule_random_faults(c.engine, c.sites, seed,
+                                   {.n = n,
+                                    .victims = (n - 1) / 2,
+                                    .start = sim::SimTime::zero() + 500_ms,
+                                    .stop = sim::SimTime::zero() + 15_s,
+                                    .max_length = 4.0,
+                                    .heal_by = sim::SimTime::zero() + 16_s});
   c.engine.run({.until = sim::SimTime::zero() + 45_s});
   const std::string where =
       "seed " + std::to_string(seed) + " n=" + std::to_string(n) + ":" + schedule;
