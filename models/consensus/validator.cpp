@@ -245,7 +245,7 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   if (appended != ledger::Append::kAppended) {
     reject(std::string("block: ") + std::string(ledger::append_name(appended)));
   }
-  mempool_.remove_committed(body->transactions());
+  mempool_.remove_committed(*body);
   const ledger::Block& tip = chain_.tip();
   notify_clients(ctx, tip);
   if (shared_->observer.block_committed)
@@ -254,11 +254,25 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
 }
 
 void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block) {
-  for (const ledger::TxPtr& tx : block.transactions()) {
-    const auto it = waiting_clients_.find(tx->id());
-    if (it == waiting_clients_.end()) continue;
+  if (waiting_clients_.empty()) return;
+  const ledger::TxBatch& body = *block.body;
+  // (position in the block, waiting entry): clients are told in block order.
+  std::vector<std::pair<size_t, decltype(waiting_clients_)::iterator>> found;
+  if (waiting_clients_.size() < body.size()) {
+    for (auto it = waiting_clients_.begin(); it != waiting_clients_.end(); ++it) {
+      if (const auto pos = body.find(it->first)) found.emplace_back(*pos, it);
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  } else {
+    for (size_t i = 0; i < body.size(); ++i) {
+      const auto it = waiting_clients_.find(body.transactions()[i]->id());
+      if (it != waiting_clients_.end()) found.emplace_back(i, it);
+    }
+  }
+  for (const auto& [pos, it] : found) {
     if (behaviour_ != Behaviour::kSilent) {
-      ctx.send(it->second, sim::Message::make(TxCommitted{tx->id(), block.header.height}, 32 + 8));
+      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height}, 32 + 8));
     }
     waiting_clients_.erase(it);
   }
@@ -301,7 +315,7 @@ bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certif
   }
   for (const ledger::Block& b : s.blocks) {
     chain_.append_certified(b);
-    mempool_.remove_committed(b.transactions());
+    mempool_.remove_committed(*b.body);
     notify_clients(ctx, b);  // a pruned body names no transactions: their clients will retry
     if (shared_->observer.block_committed) {
       shared_->observer.block_committed(ctx.self(), chain_.tip(), ctx.now());

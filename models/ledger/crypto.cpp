@@ -2,11 +2,13 @@
 #include "models/ledger/crypto.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace tradesim::ledger {
 
@@ -29,14 +31,40 @@ void init_sodium() {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr ||
-      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
+namespace {
+// Digest contexts are reused: creating and freeing one per hash cost more than hashing a vote.
+std::vector<EVP_MD_CTX*>& context_pool() {
+  thread_local struct Pool {
+    std::vector<EVP_MD_CTX*> free;
+    ~Pool() {
+      for (EVP_MD_CTX* c : free) EVP_MD_CTX_free(c);
+    }
+  } pool;
+  return pool.free;
+}
+}  // namespace
+
+Sha256::Sha256() {
+  std::vector<EVP_MD_CTX*>& pool = context_pool();
+  EVP_MD_CTX* ctx = nullptr;
+  if (!pool.empty()) {
+    ctx = pool.back();
+    pool.pop_back();
+  } else {
+    ctx = EVP_MD_CTX_new();
+  }
+  ctx_ = ctx;
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1) {
     throw std::runtime_error("OpenSSL: cannot start a SHA-256 digest");
   }
 }
 Sha256::~Sha256() {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+  std::vector<EVP_MD_CTX*>& pool = context_pool();
+  if (pool.size() < 16) {
+    pool.push_back(static_cast<EVP_MD_CTX*>(ctx_));
+  } else {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+  }
 }
 
 Sha256& Sha256::update(std::span<const uint8_t> bytes) {
@@ -132,24 +160,34 @@ bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signat
                                      key.data()) == 0;
 }
 
+VerificationMemo::VerificationMemo(size_t capacity) {
+  size_t sets = 1;
+  while (sets * kWays < capacity) sets *= 2;
+  entries_.resize(sets * kWays);
+  next_.resize(sets);
+  set_mask_ = sets - 1;
+}
+
 bool VerificationMemo::verify(const PublicKey& key, const Digest& digest,
                               const Signature& signature) {
-  const Key memo_key{key, digest, signature};
-  if (const auto it = results_.find(memo_key); it != results_.end()) {
-    ++hits_;
-    return it->second;
-  }
-  if (const auto it = older_.find(memo_key); it != older_.end()) {
-    ++hits_;
-    return it->second;
+  uint64_t a, b;
+  std::memcpy(&a, digest.data(), sizeof a);
+  std::memcpy(&b, signature.data(), sizeof b);
+  const size_t set = static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) >> 7) & set_mask_;
+  Entry* ways = &entries_[set * kWays];
+  for (size_t w = 0; w < kWays; ++w) {
+    const Entry& e = ways[w];
+    if (e.state != 0 && e.digest == digest && e.signature == signature && e.key == key) {
+      ++hits_;
+      return e.state == 1;
+    }
   }
   ++real_checks_;
   const bool ok = ledger::verify(key, std::span<const uint8_t>(digest), signature);
-  if (results_.size() >= capacity_) {
-    older_ = std::move(results_);
-    results_ = {};
-  }
-  results_.emplace(memo_key, ok);
+  Entry& slot = ways[next_[set]];
+  next_[set] = static_cast<uint8_t>((next_[set] + 1) % kWays);
+  if (slot.state == 0) ++size_;
+  slot = Entry{digest, signature, key, static_cast<uint8_t>(ok ? 1 : 2)};
   return ok;
 }
 

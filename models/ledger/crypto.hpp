@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace tradesim::ledger {
 
@@ -86,29 +86,27 @@ class VerificationMemo {
   bool verify(const PublicKey& key, const Digest& digest, const Signature& signature);
   uint64_t real_checks() const { return real_checks_; }
   uint64_t hits() const { return hits_; }
-  size_t size() const { return results_.size() + older_.size(); }
-  // Bounded: when `capacity` results are held, they become the older generation and the one
-  // before is dropped (a dropped result is computed again if asked: the answer cannot change).
-  explicit VerificationMemo(size_t capacity = size_t{1} << 17) : capacity_(capacity) {}
+  size_t size() const { return size_; }
+  size_t capacity() const { return entries_.size(); }
+  // Bounded and allocation-free: `capacity` results (rounded up to a power of two, at least
+  // kWays) in sets of kWays, like a CPU cache; a full set forgets its oldest result. A forgotten
+  // result is computed again if asked: the answer cannot change.
+  explicit VerificationMemo(size_t capacity = size_t{1} << 15);
 
  private:
-  // The whole triple is the key (no hashing of it: a lookup must cost far less than the check).
-  struct Key {
-    PublicKey key;
+  static constexpr size_t kWays = 4;
+  // The whole triple is kept and compared (no hashing of it: a lookup must cost far less than
+  // the check, and a match must be exact).
+  struct Entry {
     Digest digest;
     Signature signature;
-    bool operator==(const Key&) const = default;
+    PublicKey key;
+    uint8_t state = 0;  // 0 empty, 1 valid signature, 2 invalid
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      size_t a, b;
-      std::memcpy(&a, k.digest.data(), sizeof a);
-      std::memcpy(&b, k.signature.data(), sizeof b);
-      return a ^ (b * 0x9e3779b97f4a7c15ULL);
-    }
-  };
-  std::unordered_map<Key, bool, KeyHash> results_, older_;
-  size_t capacity_;
+  std::vector<Entry> entries_;  // sets_ x kWays
+  std::vector<uint8_t> next_;   // per set: the way to replace next (round robin)
+  size_t set_mask_ = 0;
+  size_t size_ = 0;
   uint64_t real_checks_ = 0;
   uint64_t hits_ = 0;
 };

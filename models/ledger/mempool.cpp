@@ -77,18 +77,42 @@ void Mempool::clear() {
 }
 
 void Mempool::remove_committed(const std::vector<TxPtr>& transactions) {
+  for (const TxPtr& tx : transactions) erase(tx->id());
+  mark_committed(transactions);
+}
+
+void Mempool::remove_committed(const TxBatch& batch) {
+  if (by_id_.size() < batch.size()) {
+    // Fewer pending here than in the block (a backup that forwards what it is sent): look up
+    // ours in the block rather than the whole block in ours.
+    std::vector<Digest> held;
+    for (const auto& entry : by_id_) {
+      if (batch.find(entry.first)) held.push_back(entry.first);
+    }
+    for (const Digest& id : held) erase(id);
+  } else {
+    for (const TxPtr& tx : batch.transactions()) erase(tx->id());
+  }
+  mark_committed(batch.transactions());
+}
+
+void Mempool::mark_committed(const std::vector<TxPtr>& transactions) {
+  uint64_t sender = 0;
+  Committed* c = nullptr;
   for (const TxPtr& tx : transactions) {
-    erase(tx->id());
-    Committed& c = committed_[tx->sender];
-    if (tx->nonce < c.below) continue;
-    if (tx->nonce == c.below && (c.above.empty() || *c.above.begin() != c.below + 1)) {
-      ++c.below;  // the usual case: the next nonce, nothing above it waiting
+    if (c == nullptr || tx->sender != sender) {  // blocks hold runs of one sender's transactions
+      sender = tx->sender;
+      c = &committed_[sender];
+    }
+    if (tx->nonce < c->below) continue;
+    if (tx->nonce == c->below && (c->above.empty() || *c->above.begin() != c->below + 1)) {
+      ++c->below;  // the usual case: the next nonce, nothing above it waiting
       continue;
     }
-    c.above.insert(tx->nonce);
-    while (!c.above.empty() && *c.above.begin() == c.below) {
-      c.above.erase(c.above.begin());
-      ++c.below;
+    c->above.insert(tx->nonce);
+    while (!c->above.empty() && *c->above.begin() == c->below) {
+      c->above.erase(c->above.begin());
+      ++c->below;
     }
   }
 }

@@ -30,6 +30,7 @@ class Mempool {
                             const std::function<bool(const Digest&)>& skip = {}) const;
   // Drops committed transactions and remembers their (sender, nonce), refusing them from now on.
   void remove_committed(const std::vector<TxPtr>& transactions);
+  void remove_committed(const TxBatch& batch);
   // Drops the pending transactions whose ids are given, without marking anything committed.
   void remove(const std::vector<Digest>& ids);
   // Drops every pending transaction (a validator that took a certified state from its peers).
@@ -46,6 +47,7 @@ class Mempool {
     return {-static_cast<int64_t>(tx.fee), tx.submitted_ns, tx.id()};
   }
   void erase(const Digest& id);
+  void mark_committed(const std::vector<TxPtr>& transactions);
 
   size_t max_transactions_;
   uint64_t max_bytes_;

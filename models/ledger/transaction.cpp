@@ -61,6 +61,19 @@ TxBatch::TxBatch(std::vector<TxPtr> transactions) : transactions_(std::move(tran
     bytes_ += tx->wire_size();
   }
   root_ = merkle_root(leaves);
+  sorted_ids_.reserve(transactions_.size());
+  for (size_t i = 0; i < transactions_.size(); ++i) {
+    sorted_ids_.emplace_back(transactions_[i]->id(), static_cast<uint32_t>(i));
+  }
+  std::sort(sorted_ids_.begin(), sorted_ids_.end());
+}
+
+std::optional<size_t> TxBatch::find(const Digest& id) const {
+  const auto it =
+      std::lower_bound(sorted_ids_.begin(), sorted_ids_.end(), id,
+                       [](const auto& entry, const Digest& d) { return entry.first < d; });
+  if (it == sorted_ids_.end() || it->first != id) return std::nullopt;
+  return it->second;
 }
 
 BatchPtr make_batch(std::vector<TxPtr> transactions) {
@@ -78,9 +91,12 @@ void Transaction::sign_with(const KeyPair& key) {
 }
 
 bool Transaction::verify_signature(VerificationMemo* memo) const {
+  if (sealed_id_.signature_ok >= 0) return sealed_id_.signature_ok == 1;
   const Digest digest = id();
-  if (memo != nullptr) return memo->verify(sender_key, digest, signature);
-  return verify(sender_key, std::span<const uint8_t>(digest), signature);
+  const bool ok = memo != nullptr ? memo->verify(sender_key, digest, signature)
+                                  : verify(sender_key, std::span<const uint8_t>(digest), signature);
+  if (sealed_id_.value) sealed_id_.signature_ok = ok ? 1 : 0;
+  return ok;
 }
 
 }  // namespace tradesim::ledger

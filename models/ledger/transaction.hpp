@@ -39,24 +39,33 @@ struct Transaction {
   uint32_t wire_size() const;
 
   void sign_with(const KeyPair& key);
+  // A sealed transaction remembers the outcome (its key, id and signature cannot change), so
+  // the thousands of validators that check it after the first cost a field read, not a lookup;
+  // each is still charged the simulated CPU time by its model.
   bool verify_signature(VerificationMemo* memo = nullptr) const;
 
  private:
   friend std::shared_ptr<const Transaction> seal(Transaction tx);
   Digest compute_id() const;
-  // The id of an immutable, shared transaction. A copy starts without it, so a copy that is
-  // changed (a forgery in a test, a tampered message) is hashed afresh.
-  struct IdCache {
+  // The id of an immutable, shared transaction and the outcome of its signature check, once
+  // known. A copy starts without either, so a copy that is changed (a forgery in a test, a
+  // tampered message) is hashed and checked afresh.
+  struct SealCache {
     std::optional<Digest> value;
-    IdCache() = default;
-    IdCache(const IdCache&) {}
-    IdCache(IdCache&& other) noexcept : value(std::exchange(other.value, std::nullopt)) {}
-    IdCache& operator=(const IdCache&) {
+    mutable int8_t signature_ok = -1;  // -1: not checked yet
+    SealCache() = default;
+    SealCache(const SealCache&) {}
+    SealCache(SealCache&& other) noexcept
+        : value(std::exchange(other.value, std::nullopt)),
+          signature_ok(std::exchange(other.signature_ok, -1)) {}
+    SealCache& operator=(const SealCache&) {
       value.reset();
+      signature_ok = -1;
       return *this;
     }
-    IdCache& operator=(IdCache&& other) noexcept {
+    SealCache& operator=(SealCache&& other) noexcept {
       value = std::exchange(other.value, std::nullopt);
+      signature_ok = std::exchange(other.signature_ok, -1);
       return *this;
     }
   } sealed_id_;
@@ -78,9 +87,14 @@ class TxBatch {
   bool empty() const { return transactions_.empty(); }
   const Digest& root() const { return root_; }  // Merkle root of the transaction ids
   uint64_t bytes() const { return bytes_; }     // sum of the transactions' wire sizes
+  // The position of the transaction with this id in the batch, if it is there: a binary search
+  // over ids sorted once per batch, so that a validator holding few of a block's transactions
+  // looks up those few instead of every one in the block.
+  std::optional<size_t> find(const Digest& id) const;
 
  private:
   std::vector<TxPtr> transactions_;
+  std::vector<std::pair<Digest, uint32_t>> sorted_ids_;  // (id, position), by id
   Digest root_;
   uint64_t bytes_ = 0;
 };

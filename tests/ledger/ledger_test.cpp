@@ -68,17 +68,18 @@ TEST(Crypto, MemoChecksEachTripleOnce) {
   EXPECT_EQ(memo.hits(), 18u);
 }
 
-// A long run verifies millions of signatures: the memo keeps two generations of `capacity`
-// results and computes a forgotten one again, with the same answer.
+// A long run verifies millions of signatures: the memo keeps at most `capacity` results and
+// computes a forgotten one again, with the same answer.
 TEST(Crypto, MemoIsBoundedAndStillRight) {
   VerificationMemo memo(4);
+  EXPECT_EQ(memo.capacity(), 4u);
   const KeyPair k = KeyPair::derive(3, 2);
   for (int i = 0; i < 20; ++i) {
     const Digest d = sha256("message " + std::to_string(i));
     Signature s = k.sign(d);
     if (i % 2) s[1] ^= 1;
     EXPECT_EQ(memo.verify(k.public_key(), d, s), i % 2 == 0);
-    EXPECT_LE(memo.size(), 8u);
+    EXPECT_LE(memo.size(), memo.capacity());
   }
   EXPECT_EQ(memo.real_checks(), 20u);
   const Digest first = sha256("message 0");
@@ -146,6 +147,36 @@ TEST(Transaction, IdCoversEveryFieldAndSignatureChecks) {
   EXPECT_NE(b.id(), a->id());
   EXPECT_FALSE(b.verify_signature());  // the signature was over the old contents
   EXPECT_EQ(a->wire_size(), 1 + 56 + 32 + 8 + 64 + 200u);
+}
+
+// A sealed transaction is checked once, whoever asks; a changed copy of it is checked afresh.
+TEST(Transaction, SealedTransactionRemembersItsSignatureCheck) {
+  VerificationMemo memo;
+  const TxPtr sealed = seal(*payment(2, 1, 5, 100));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(sealed->verify_signature(&memo));
+  EXPECT_EQ(memo.real_checks(), 1u);
+  EXPECT_EQ(memo.hits(), 0u);  // the later four read the transaction's own record
+  Transaction forged = *sealed;
+  forged.amount = 1'000'000;
+  EXPECT_FALSE(forged.verify_signature(&memo));
+  EXPECT_EQ(memo.real_checks(), 2u);
+  const TxPtr forged_sealed = seal(forged);
+  EXPECT_FALSE(forged_sealed->verify_signature(&memo));
+  EXPECT_FALSE(forged_sealed->verify_signature(&memo));
+}
+
+TEST(Transaction, BatchFindsItsTransactionsByIdAndNothingElse) {
+  std::vector<TxPtr> txs;
+  for (uint64_t nonce = 1; nonce <= 50; ++nonce) txs.push_back(seal(*payment(3, nonce, 1, 10)));
+  const TxBatch batch(std::vector<TxPtr>(txs.begin(), txs.begin() + 40));
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(batch.find(txs[i]->id()), std::optional<size_t>(i));
+  for (size_t i = 40; i < 50; ++i) EXPECT_FALSE(batch.find(txs[i]->id()).has_value());
+  Mempool pool(100, 1 << 20);
+  for (size_t i = 35; i < 50; ++i) ASSERT_EQ(pool.admit(txs[i], nullptr), Admission::kAdmitted);
+  pool.remove_committed(batch);  // the pool holds fewer than the batch: 35..39 go, 40..49 stay
+  EXPECT_EQ(pool.size(), 10u);
+  for (size_t i = 35; i < 50; ++i) EXPECT_EQ(pool.contains(txs[i]->id()), i >= 40);
+  EXPECT_EQ(pool.admit(txs[0], nullptr), Admission::kReplay);  // committed, though never held
 }
 
 TEST(Mempool, OrdersByFeeThenAgeAndRefusesDuplicatesAndReplays) {
