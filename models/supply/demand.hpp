@@ -42,10 +42,10 @@ struct DemandParams {
   double seasonal_phase = 0;
   // Or seasonal indices, one per period of the season (index t mod size); they replace the
   // sinusoid when not empty. Indices averaging 1 keep the yearly volume.
-  std::vector<double> seasonal_indices;
+  std::vector<double> seasonal_indices{};
   Noise noise = Noise::kNone;
-  double cv = 0;                  // coefficient of variation of the normal noise
-  std::vector<DemandStep> steps;  // applied in order of `at`
+  double cv = 0;                    // coefficient of variation of the normal noise
+  std::vector<DemandStep> steps{};  // applied in order of `at`
   sim::Duration period = sim::Duration::from_ns(sim::units::kWeek);  // length of one period
 };
 

@@ -4,25 +4,30 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace tradesim::supply {
 
 void Inventory::receive(double units) {
-  net_ += units;
+  if (!(units >= 0)) {
+    throw std::logic_error("inventory: received " + std::to_string(units) +
+                           " units; goods are never negative");
+  }
+  on_hand_ += units;
   on_order_ -= units;
 }
 
 double Inventory::fill(double demand) {
-  const double on_hand_before = on_hand();
-  const double owed = backorders() + demand;  // this period's demand plus what is still owed
-  net_ -= demand;
-  // A positive claim ships what is on hand; a negative one (a cancellation exceeding the
-  // backorders) is a return, shipped back as a negative quantity.
-  return owed >= 0 ? std::min(on_hand_before, owed) : owed;
+  owed_ += demand;
+  if (owed_ <= 0) return 0;  // nothing owed, or a credit left by cancellations
+  const double shipped = std::min(on_hand_, owed_);
+  on_hand_ -= shipped;
+  owed_ -= shipped;
+  return shipped;
 }
 
 double Inventory::charge_period(double holding_cost, double backlog_cost) {
-  const double cost = holding_cost * on_hand() + backlog_cost * backorders();
+  const double cost = holding_cost * on_hand_ + backlog_cost * std::max(0.0, owed_);
   total_cost_ += cost;
   return cost;
 }

@@ -11,28 +11,30 @@
 
 namespace tradesim::supply {
 
-// Stock on hand, backorders and the pipeline of one stocking point, in units. The state is kept
-// as net inventory (on hand - backorders), so at most one of on_hand and backorders is positive.
-// Quantities may be negative when orders are allowed to be (Chen et al.'s returns): a negative
-// order lowers on_order, a negative demand cancels backorders or returns goods to stock.
+// Stock on hand, backorders and the pipeline of one stocking point, in units. Goods are never
+// negative. Orders may be, when a policy allows them (Chen et al.'s idealisation): a negative
+// order is a cancellation; beyond what is still owed it leaves a credit (negative backorders)
+// that later orders use up first, so no goods ever travel backwards.
 class Inventory {
  public:
   Inventory() = default;
-  Inventory(double on_hand, double on_order) : net_(on_hand), on_order_(on_order) {}
+  Inventory(double on_hand, double on_order) : on_hand_(on_hand), on_order_(on_order) {}
 
-  double on_hand() const { return net_ > 0 ? net_ : 0; }
-  double backorders() const { return net_ < 0 ? -net_ : 0; }
-  double net() const { return net_; }
+  double on_hand() const { return on_hand_; }
+  // Units owed to downstream customers; negative = their credit from cancelled orders.
+  double backorders() const { return owed_; }
+  // Net inventory = on hand - backorders.
+  double net() const { return on_hand_ - owed_; }
   // Ordered and not yet received (in the mail, in the upstream backlog, in transit).
   double on_order() const { return on_order_; }
   // Inventory position = on hand + on order - backorders.
-  double position() const { return net_ + on_order_; }
+  double position() const { return on_hand_ + on_order_ - owed_; }
 
-  // Goods arrive from upstream.
+  // Goods arrive from upstream (never negative).
   void receive(double units);
-  // The period's demand (orders from downstream or consumers) is filled from stock, together
-  // with the backorders; what cannot be filled is backordered. Returns the units shipped (sold,
-  // for a retailer); negative when a negative demand exceeds the backorders (a return).
+  // The period's demand (orders from downstream or consumers) is added to what is owed, and as
+  // much of it as is on hand is shipped at once (oldest first); the rest stays backordered.
+  // Returns the units shipped (sold, for a retailer).
   double fill(double demand);
   void place_order(double units) { on_order_ += units; }
 
@@ -42,7 +44,8 @@ class Inventory {
   double total_cost() const { return total_cost_; }
 
  private:
-  double net_ = 0;
+  double on_hand_ = 0;
+  double owed_ = 0;
   double on_order_ = 0;
   double total_cost_ = 0;
 };

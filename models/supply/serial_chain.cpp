@@ -26,6 +26,14 @@ void validate(const SerialChainParams& p) {
   if (p.production_lead_time < 1)
     throw std::invalid_argument("serial chain: production lead time must be >= 1 period");
   if (p.periods < 1) throw std::invalid_argument("serial chain: periods must be >= 1");
+  // The run must end inside SimTime's range (about 292 years): 20,000 weekly periods do not.
+  if (p.demand.period.ns() > 0 &&
+      p.periods + p.order_delay + p.shipping_delay + p.production_lead_time >
+          sim::Duration::max().ns() / p.demand.period.ns()) {
+    throw std::invalid_argument("serial chain: " + std::to_string(p.periods) + " periods of " +
+                                p.demand.period.to_string() +
+                                " exceed the range of simulated time (about 292 years)");
+  }
 }
 
 }  // namespace
@@ -157,13 +165,19 @@ void StageNode::on_period(sim::Context& ctx) {
   }
   const double order = decide_order(policy_, inventory_, demand);
   inventory_.place_order(order);
-  if (order != 0) {
-    const int64_t due = t + (links_.is_factory ? production_lead_time_ : order_delay_);
-    if (links_.is_factory) {
-      send_for(ctx, ctx.self(), due, sim::Message::make(Shipment{due, order}, sizeof(Shipment)));
-    } else {
-      send_for(ctx, links_.upstream, due, sim::Message::make(Order{due, order}, sizeof(Order)));
+  if (links_.is_factory) {
+    // The plant has no capacity limit: it starts what is requested; a negative request cancels
+    // runs not yet started, and its excess is a credit against later requests.
+    production_owed_ += order;
+    if (production_owed_ > 0) {
+      const int64_t due = t + production_lead_time_;
+      send_for(ctx, ctx.self(), due,
+               sim::Message::make(Shipment{due, production_owed_}, sizeof(Shipment)));
+      production_owed_ = 0;
     }
+  } else if (order != 0) {
+    const int64_t due = t + order_delay_;
+    send_for(ctx, links_.upstream, due, sim::Message::make(Order{due, order}, sizeof(Order)));
   }
   const double cost = inventory_.charge_period(holding_cost_, backlog_cost_);
   series_.demand.push_back(demand);

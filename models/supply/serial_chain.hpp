@@ -46,10 +46,11 @@ struct StageSeries {
   std::string name;
   std::vector<double> demand;      // orders received from downstream (consumer demand: retailer)
   std::vector<double> orders;      // orders placed upstream (production runs: factory)
-  std::vector<double> received;    // goods received from upstream
+  std::vector<double> received;    // goods received from upstream (production: factory)
   std::vector<double> shipped;     // goods shipped downstream (sold: retailer)
   std::vector<double> on_hand;     // at the end of the period
-  std::vector<double> backorders;  // at the end of the period
+  std::vector<double> backorders;  // at the end of the period (negative: a credit left by
+                                   // cancellations, only with negative orders allowed)
   std::vector<double> on_order;    // at the end of the period
   std::vector<double> cost;        // holding + backlog cost of the period
   double total_cost = 0;
@@ -127,8 +128,9 @@ class StageNode : public sim::Node {
   ReorderPolicy policy_;
   Inventory inventory_;
   int64_t period_ = 0;
-  double arrived_goods_ = 0;   // received since the last period's decision
-  double arrived_orders_ = 0;  // ordered by downstream since then
+  double arrived_goods_ = 0;    // received since the last period's decision
+  double arrived_orders_ = 0;   // ordered by downstream since then
+  double production_owed_ = 0;  // factory: requested and not started (negative: a credit)
   StageSeries series_;
 };
 

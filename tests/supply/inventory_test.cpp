@@ -28,13 +28,20 @@ TEST(Inventory, FillsFromStockAndBackordersTheRest) {
   EXPECT_DOUBLE_EQ(inv.position(), 17);
 }
 
-TEST(Inventory, NegativeDemandCancelsBackordersThenReturnsGoods) {
+TEST(Inventory, NegativeDemandCancelsBackordersThenLeavesACredit) {
   Inventory inv(0, 0);
   inv.fill(5);                        // 5 backordered
   EXPECT_DOUBLE_EQ(inv.fill(-3), 0);  // the cancellation only reduces what is owed
   EXPECT_DOUBLE_EQ(inv.backorders(), 2);
-  EXPECT_DOUBLE_EQ(inv.fill(-6), -4);  // 2 cancelled, 4 returned: shipped -4
-  EXPECT_DOUBLE_EQ(inv.on_hand(), 4);
+  EXPECT_DOUBLE_EQ(inv.fill(-6), 0);  // 2 cancelled, 4 left as a credit: nothing moves
+  EXPECT_DOUBLE_EQ(inv.backorders(), -4);
+  EXPECT_DOUBLE_EQ(inv.on_hand(), 0);
+  inv.place_order(10);
+  inv.receive(10);
+  EXPECT_DOUBLE_EQ(inv.fill(7), 3);  // the credit covers 4 of the 7
+  EXPECT_DOUBLE_EQ(inv.on_hand(), 7);
+  EXPECT_DOUBLE_EQ(inv.backorders(), 0);
+  EXPECT_THROW(inv.receive(-1), std::logic_error);
 }
 
 TEST(Inventory, HoldingAndBacklogCostsAccumulate) {
@@ -42,7 +49,9 @@ TEST(Inventory, HoldingAndBacklogCostsAccumulate) {
   EXPECT_DOUBLE_EQ(inv.charge_period(0.5, 1.0), 6.0);  // 12 * 0.5
   inv.fill(20);
   EXPECT_DOUBLE_EQ(inv.charge_period(0.5, 1.0), 8.0);  // 8 backordered * 1.0
-  EXPECT_DOUBLE_EQ(inv.total_cost(), 14.0);
+  inv.fill(-10);                                       // a credit costs nothing
+  EXPECT_DOUBLE_EQ(inv.charge_period(0.5, 1.0), 0.0);
+  EXPECT_DOUBLE_EQ(inv.total_cost(), 14.0);  // 6 + 8 + 0
 }
 
 TEST(SsPolicy, PeriodicReviewOrdersUpToSAtOrBelowS) {
@@ -67,9 +76,11 @@ TEST(SsPolicy, ReviewEveryThirdPeriod) {
   SsPolicy policy(100, 200, /*review_period=*/3);
   Inventory inv(0, 0);
   std::vector<int> ordering_periods;
+  // Positions after demand: -60 (order 260), 140, 80 (at or below s, but no review), 20 (order
+  // 180), 140, 80, 20 (order 180), ...
   for (int t = 0; t < 9; ++t) {
-    inv.fill(10);
-    const double q = policy.order(inv, 10);
+    inv.fill(60);
+    const double q = policy.order(inv, 60);
     if (q > 0) ordering_periods.push_back(t);
     inv.place_order(q);
   }
