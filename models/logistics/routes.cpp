@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <numbers>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 

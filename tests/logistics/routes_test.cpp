@@ -449,6 +449,8 @@ TEST(Routes, ShipmentsPastSuezAreNotRerouted) {
     EXPECT_EQ(r.extra_km, 0);
     EXPECT_FALSE(r.blocked_at);
   }
+  EXPECT_FALSE(before->passes_after(g.id("SUEZ"), suez_at));
+  EXPECT_TRUE(before->passes_after(g.id("SUEZ"), suez_at - 1));
   // One stop before Suez it is re-routed.
   EXPECT_EQ(g.reroute(*before, suez_at - 1, o).status, RerouteStatus::kRerouted);
 }
