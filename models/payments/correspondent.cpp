@@ -72,8 +72,14 @@ void Bank::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
   }
   const sim::SimTime done = calendar_.completion_time(ctx.now(), work);
   const uint64_t tag = next_tag_++;
-  in_process_.emplace(tag, *t);
+  in_process_.emplace(tag, InProcess{*t, done});
   ctx.set_timer(done - ctx.now(), tag);
+}
+
+void Bank::on_start(sim::Context& ctx) {
+  for (const auto& [tag, p] : in_process_) {
+    ctx.set_timer(p.done > ctx.now() ? p.done - ctx.now() : sim::Duration::zero(), tag);
+  }
 }
 
 void Bank::take_fee(CreditTransfer& t) const {
@@ -98,7 +104,7 @@ void Bank::take_fee(CreditTransfer& t) const {
 void Bank::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   const auto it = in_process_.find(tag);
   if (it == in_process_.end()) return;
-  CreditTransfer t = std::move(it->second);
+  CreditTransfer t = std::move(it->second.transfer);
   in_process_.erase(it);
   const Money before = t.fees;
   take_fee(t);

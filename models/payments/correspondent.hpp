@@ -9,7 +9,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "models/payments/calendar.hpp"
@@ -101,6 +100,9 @@ inline constexpr uint32_t kCreditTransferBytes = 2048;
 class Bank : public sim::Node {
  public:
   Bank(BankParams params, const PaymentObserver* observer);
+  // After a restart (a timeline crash), payments in process are taken up again: they are on
+  // stable storage; one whose work was due during the outage leaves at once.
+  void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
   void on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) override;
   std::string_view kind() const override { return "bank"; }
@@ -121,7 +123,11 @@ class Bank : public sim::Node {
   BusinessCalendar calendar_;
   const PaymentObserver* observer_;
   uint64_t next_tag_ = 0;
-  std::unordered_map<uint64_t, CreditTransfer> in_process_;  // by timer tag
+  struct InProcess {
+    CreditTransfer transfer;
+    sim::SimTime done;
+  };
+  std::map<uint64_t, InProcess> in_process_;  // by timer tag, in arrival order
   uint64_t processed_ = 0;
   uint64_t compliance_holds_ = 0;
   Money fees_earned_ = 0;

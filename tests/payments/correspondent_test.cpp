@@ -132,6 +132,20 @@ TEST(Correspondent, ShanghaiNewYorkRotterdamAcrossTheWeekend) {
   EXPECT_TRUE(w.rejections.empty());
 }
 
+TEST(Correspondent, BankCrashDelaysButLosesNothing) {
+  ThreeBanks w({usd_order(1, kFridayFourPmShanghai, ChargeBearer::kShared, 10'000'000)});
+  // New York holds the payment Monday 14:00-16:00 UTC (see above); it is down from 15:00 UTC
+  // Monday to 10:00 UTC Tuesday. On restart the payment, due during the outage, leaves at once
+  // and reaches Rotterdam at 11:00 local Tuesday: credited 11:30 local = 10:30 UTC.
+  w.engine.schedule(utc(7, 15), [&] { w.engine.crash(kNewYork); });
+  w.engine.schedule(utc(8, 10), [&] { w.engine.restart(kNewYork); });
+  w.engine.run();
+  ASSERT_EQ(w.records.size(), 1u);
+  EXPECT_EQ(w.records[0].credited, utc(8, 10, 30));
+  EXPECT_EQ(w.records[0].amount_received, 9'990'501);
+  EXPECT_EQ(w.banks[kNewYork]->in_process(), 0u);
+}
+
 TEST(Correspondent, ChargeBearersOurAndBen) {
   ThreeBanks w({usd_order(1, kFridayFourPmShanghai, ChargeBearer::kOur, 10'000'000),
                 usd_order(2, kFridayFourPmShanghai, ChargeBearer::kBeneficiary, 10'000'000)});

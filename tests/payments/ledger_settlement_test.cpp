@@ -89,7 +89,8 @@ struct LedgerWorld {
               std::vector<std::pair<sim::Duration, uint64_t>> deliveries)
       : engine(seed) {
     std::vector<sim::SiteId> sites;
-    for (int i = 0; i < 4; ++i) sites.push_back(engine.network().add_site("s" + std::to_string(i)));
+    for (const char* name : {"s0", "s1", "s2", "s3"})
+      sites.push_back(engine.network().add_site(name));
     for (size_t i = 0; i < 4; ++i) {
       for (size_t j = i + 1; j < 4; ++j) {
         engine.network().add_link(sites[i], sites[j], {.latency = 10_ms});
