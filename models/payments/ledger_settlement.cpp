@@ -69,10 +69,22 @@ void LedgerPayer::initiate(sim::Context& ctx, const PaymentOrder& order) {
   const ledger::TxPtr sealed = ledger::seal(std::move(tx));
   pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, 0};
   send_to_validators(ctx, sealed);
-  if (!retry_armed_ && params_.retry_after > sim::Duration::zero()) {
-    retry_armed_ = true;
-    ctx.set_timer(params_.retry_after, kRetryTimer);
-  }
+  arm_retry(ctx);
+}
+
+void LedgerPayer::arm_retry(sim::Context& ctx) {
+  if (retry_armed_ || pending_.empty() || params_.retry_after <= sim::Duration::zero()) return;
+  retry_armed_ = true;
+  ctx.set_timer(params_.retry_after, kRetryTimer);
+}
+
+void LedgerPayer::on_start(sim::Context& ctx) {
+  Payer::on_start(ctx);
+  arm_retry(ctx);
+}
+
+void LedgerPayer::on_crash(sim::SimTime) {
+  retry_armed_ = false;  // the timer died with the crash
 }
 
 // As consensus::TxClient: one validator or f + 1 chosen at random, or all of them.
@@ -100,10 +112,7 @@ void LedgerPayer::on_own_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
     ++resent_;
     send_to_validators(ctx, p.tx);
   }
-  if (!pending_.empty()) {
-    retry_armed_ = true;
-    ctx.set_timer(params_.retry_after, kRetryTimer);
-  }
+  arm_retry(ctx);
 }
 
 void LedgerPayer::on_other_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {

@@ -45,6 +45,9 @@ class LedgerPayer : public Payer {
   LedgerPayer(std::vector<PaymentOrder> orders, std::vector<sim::NodeId> validators,
               uint64_t run_seed, sim::NodeId self, LedgerSettlementParams params,
               const PaymentObserver* observer);
+  // A restart takes up the retries of what is still unconfirmed (kept on stable storage).
+  void on_start(sim::Context& ctx) override;
+  void on_crash(sim::SimTime at) override;
   std::string_view kind() const override { return "ledger-payer"; }
 
   uint64_t confirmed() const { return confirmed_; }
@@ -59,6 +62,7 @@ class LedgerPayer : public Payer {
  private:
   static constexpr uint64_t kRetryTimer = kOwnTimers;
   void send_to_validators(sim::Context& ctx, const ledger::TxPtr& tx);
+  void arm_retry(sim::Context& ctx);
   std::vector<sim::NodeId> validators_;
   LedgerSettlementParams params_;
   ledger::KeyPair key_;

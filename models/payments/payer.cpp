@@ -21,12 +21,12 @@ Payer::Payer(std::vector<PaymentOrder> orders)
   }
 }
 
+// At the start, and after a restart (the timers died with the crash): every in-advance order not
+// yet initiated is due at its time, or at once if that passed during the outage.
 void Payer::on_start(sim::Context& ctx) {
-  if (started_) return;  // after a restart the timers of orders still due are gone; not modelled
-  started_ = true;
   for (size_t i = 0; i < orders_.size(); ++i) {
     const PaymentOrder& o = orders_[i];
-    if (o.terms != PaymentTerms::kInAdvance) continue;
+    if (o.terms != PaymentTerms::kInAdvance || done_[i]) continue;
     const sim::Duration wait = o.at > ctx.now() ? o.at - ctx.now() : sim::Duration::zero();
     ctx.set_timer(wait, i);
   }

@@ -37,7 +37,6 @@ class Payer : public sim::Node {
   std::vector<PaymentOrder> orders_;
   std::vector<bool> done_;
   uint64_t initiated_count_ = 0;
-  bool started_ = false;
 };
 
 }  // namespace tradesim::payments

@@ -146,6 +146,18 @@ TEST(Correspondent, BankCrashDelaysButLosesNothing) {
   EXPECT_EQ(w.banks[kNewYork]->in_process(), 0u);
 }
 
+TEST(Correspondent, PayerDownWhenAnOrderIsDueInitiatesItOnRestart) {
+  ThreeBanks w({usd_order(1, kFridayFourPmShanghai, ChargeBearer::kShared, 10'000'000)});
+  // The importer is down from Friday 07:00 to 09:00 UTC: the order due at 08:00 goes out at
+  // 09:00 UTC (17:00 in Shanghai); it was after the cut-off anyway, so the credit is unchanged.
+  w.engine.schedule(utc(4, 7), [&] { w.engine.crash(kImporter); });
+  w.engine.schedule(utc(4, 9), [&] { w.engine.restart(kImporter); });
+  w.engine.run();
+  ASSERT_EQ(w.records.size(), 1u);
+  EXPECT_EQ(w.records[0].initiated, utc(4, 9));
+  EXPECT_EQ(w.records[0].credited, utc(8, 8, 30));
+}
+
 TEST(Correspondent, ChargeBearersOurAndBen) {
   ThreeBanks w({usd_order(1, kFridayFourPmShanghai, ChargeBearer::kOur, 10'000'000),
                 usd_order(2, kFridayFourPmShanghai, ChargeBearer::kBeneficiary, 10'000'000)});

@@ -188,9 +188,10 @@ TEST(LedgerSettlement, SameSeedSameRecords) {
     for (const PaymentRecord& r : w.records) out.emplace_back(r.id, r.credited.ns());
     return std::make_pair(w.engine.fingerprint(), out);
   };
-  const auto a = run(8), b = run(8);
+  const auto a = run(8), b = run(8), c = run(9);
   EXPECT_EQ(a.second.size(), 20u);
   EXPECT_EQ(a, b);
+  EXPECT_NE(a.first, c.first);  // another seed, another election and other choices of validators
 }
 
 }  // namespace
