@@ -383,14 +383,18 @@ bool HotStuffReplica::has_pending_work() const {
 }
 
 // A leader proposes once per view, when it holds the QC of the previous view or 2f + 1
-// NEW-VIEWs (Algorithm 3). It proposes at once while uncommitted nodes with transactions need
-// the next links of their three-chain, and otherwise waits up to block_interval for a block to
-// fill.
+// NEW-VIEWs (Algorithm 3; their highest QC is its highQC). It proposes at once while uncommitted
+// nodes with transactions need the next links of their three-chain, and otherwise waits up to
+// block_interval for a block to fill.
 void HotStuffReplica::try_propose(sim::Context& ctx) {
   if (leader_of(view_) != index_ || proposed_view_ >= view_) return;
-  const auto nv = new_views_.find(view_);
-  const bool ready =
-      high_qc_.view + 1 == view_ || (nv != new_views_.end() && nv->second.size() >= quorum());
+  // The NEW-VIEWs of this view or later ones (a replica that timed out to a later view has left
+  // this one's predecessor too), with this leader's own.
+  std::set<uint32_t> left{index_};
+  for (auto it = new_views_.lower_bound(view_); it != new_views_.end(); ++it) {
+    for (const auto& [r, nv] : it->second) left.insert(r);
+  }
+  const bool ready = high_qc_.view + 1 == view_ || left.size() >= quorum();
   if (!ready || block(high_qc_.block) == nullptr) return;
   // A faulty (equivocating) leader keeps every fork it feeds moving, whatever it holds itself.
   const bool pending = equivocates() || pending_commits(high_qc_.block);
@@ -498,8 +502,12 @@ void HotStuffReplica::watch(sim::Context& ctx) {
   }
 }
 
-// The view ended without progress (or f + 1 replicas left it): back off, tell the next leader
-// our highQC and last vote (nextView in Algorithm 3), and move on.
+// The view ended without progress (or f + 1 replicas left it): back off and tell everyone our
+// highQC and last vote (nextView in Algorithm 3), for view `new_view`. The replica moves there
+// only when 2f + 1 replicas have timed out (a timeout certificate, as in DiemBFT's pacemaker) or
+// a QC or proposal shows the view under way: a replica that timed out alone does not run ahead
+// of the others, which would keep them forever one view apart, each view's leader short of a
+// quorum in its view. Until then the timer re-sends the message (it may have been lost).
 void HotStuffReplica::time_out(sim::Context& ctx, uint64_t new_view) {
   if (new_view <= view_) return;
   view_timeout_ = std::min(view_timeout_ * 2, params_.max_view_timeout);
@@ -510,38 +518,60 @@ void HotStuffReplica::time_out(sim::Context& ctx, uint64_t new_view) {
   if (leader_of(new_view) == index_ && last_vote_ && last_vote_->view > high_qc_.view)
     add_vote(ctx, *last_vote_);
   new_views_[new_view][index_] = nv;
-  enter_view(ctx, new_view);
+  timed_out_to_ = std::max(timed_out_to_, new_view);
+  if (advance(ctx)) return;
+  if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+  view_timer_ = ctx.set_timer(view_timeout_, kViewTimer + timer_base_);
+}
+
+// Enters the highest view w above ours that 2f + 1 replicas have timed out to (counting a
+// replica that timed out to a later view as having left every view before it).
+bool HotStuffReplica::advance(sim::Context& ctx) {
+  std::set<uint32_t> senders;
+  for (auto it = new_views_.rbegin(); it != new_views_.rend() && it->first > view_; ++it) {
+    for (const auto& [r, nv] : it->second) senders.insert(r);
+    if (senders.size() >= quorum()) {
+      enter_view(ctx, it->first);
+      return true;
+    }
+  }
+  return false;
 }
 
 void HotStuffReplica::on_new_view(sim::Context& ctx, const HotStuffNewView& m) {
   if (m.view < view_ || m.replica == index_ || m.replica >= n_) return;
   if (!verify(ctx, m.replica, digest_of(m), m.signature)) return reject("new-view: bad signature");
-  if (leader_of(m.view) == index_) {
-    if (!valid_qc(ctx, m.high_qc)) return reject("new-view: invalid QC");
-    if (m.last_vote) {
-      const Vote& v = *m.last_vote;
-      if (v.replica != m.replica ||
-          !verify(ctx, v.replica, vote_digest(v.view, v.block), v.signature)) {
-        return reject("new-view: bad vote");
-      }
+  const bool leader = leader_of(m.view) == index_;
+  // Every replica learns a higher QC from a new-view (whoever leads next proposes on it).
+  if ((leader || m.high_qc.view > high_qc_.view) && !valid_qc(ctx, m.high_qc)) {
+    return reject("new-view: invalid QC");
+  }
+  if (leader && m.last_vote) {
+    const Vote& v = *m.last_vote;
+    if (v.replica != m.replica ||
+        !verify(ctx, v.replica, vote_digest(v.view, v.block), v.signature)) {
+      return reject("new-view: bad vote");
     }
   }
-  if (leader_of(m.view) == index_) {
+  if (leader || m.high_qc.view > high_qc_.view) {
     if (block(m.high_qc.block) == nullptr) fetch(ctx, m.high_qc.block, m.replica);
     update_high_qc(ctx, m.high_qc);
-    // The vote the crashed leader did not collect: with 2f + 1 of them the QC is formed here.
-    if (m.last_vote && m.last_vote->view > high_qc_.view) add_vote(ctx, *m.last_vote);
   }
-  new_views_[m.view].emplace(m.replica, m);
-  // f + 1 replicas timed out of views later than ours: at least one is honest, so the current
-  // leader is lost; join the smallest of those views (as PBFT's section 4.5.2 rule).
+  // The vote the crashed leader did not collect: with 2f + 1 of them the QC is formed here.
+  if (leader && m.last_vote && m.last_vote->view > high_qc_.view) add_vote(ctx, *m.last_vote);
+  new_views_[m.view].insert_or_assign(m.replica, m);  // a re-sent one carries newer state
   if (m.view > view_) {
+    if (advance(ctx)) return;
+    // f + 1 replicas timed out of views later than ours: at least one is honest, so the current
+    // leader is lost; time out too, towards the smallest of those views (as PBFT's section
+    // 4.5.2 rule), unless this replica already did.
     std::set<uint32_t> ahead;
     for (auto it = new_views_.upper_bound(view_); it != new_views_.end(); ++it) {
       for (const auto& [r, nv] : it->second) ahead.insert(r);
     }
     ahead.erase(index_);
-    if (ahead.size() >= f() + 1) return time_out(ctx, new_views_.upper_bound(view_)->first);
+    const uint64_t next = new_views_.upper_bound(view_)->first;
+    if (ahead.size() >= f() + 1 && timed_out_to_ < next) return time_out(ctx, next);
   }
   try_propose(ctx);
 }

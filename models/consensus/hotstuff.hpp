@@ -164,6 +164,7 @@ class HotStuffReplica : public Validator {
   void watch(sim::Context& ctx);
   void arm_view_timer(sim::Context& ctx);
   void time_out(sim::Context& ctx, uint64_t new_view);
+  bool advance(sim::Context& ctx);
 
   HotStuffParams params_;
   uint64_t run_seed_;
@@ -180,6 +181,7 @@ class HotStuffReplica : public Validator {
   uint64_t voted_view_ = 0;    // vheight: the last view voted in
   std::optional<Vote> last_vote_;
   uint64_t view_ = 0;           // the pacemaker's current view
+  uint64_t timed_out_to_ = 0;   // the highest view this replica sent a new-view message for
   uint64_t proposed_view_ = 0;  // the last view in which this replica proposed
   std::set<std::pair<uint64_t, ledger::Digest>> verified_qcs_;  // (view, block)
   // Votes collected as a leader: (view, block) -> replica -> signature.

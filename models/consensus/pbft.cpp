@@ -135,6 +135,20 @@ void PbftReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t
     ahead_seen_ = 0;
     commits_ahead_ = false;
     if (behind && view_active_) return arm_view_timer(ctx);
+    if (!view_active_) {
+      // Section 4.5.2: the timer that moves on to the next view runs only once 2f + 1 replicas
+      // asked for this one. Until then this replica re-sends its view-change (it may have been
+      // lost) and waits: moving on alone would leave it a view ahead of the others for good,
+      // each new primary short of a quorum in its view.
+      const auto asked = view_changes_.find(view_);
+      if (asked == view_changes_.end() || asked->second.size() < quorum()) {
+        if (asked != view_changes_.end() && asked->second.count(index_)) {
+          const ViewChange& own = asked->second.at(index_);
+          multicast(ctx, "view_change", sim::Message::make(own, view_change_bytes(own)));
+        }
+        return arm_view_timer(ctx);
+      }
+    }
     start_view_change(ctx, view_ + 1);
   }
 }
@@ -522,6 +536,17 @@ void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
         m.replica != index_ && m.replica < n_) {
       send(ctx, m.replica, "new_view",
            sim::Message::make(last_new_view_->first, last_new_view_->second));
+    } else if (!view_active_ && m.replica != index_ && m.replica < n_) {
+      // We left that view change for a later one, but the asker may have missed our
+      // view-change for it (lost in a partition) and wait for it for ever: send it again, so
+      // that the view change completes or its replicas time out and join us.
+      const auto asked = view_changes_.find(m.new_view);
+      if (asked != view_changes_.end()) {
+        if (const auto own = asked->second.find(index_); own != asked->second.end()) {
+          send(ctx, m.replica, "view_change",
+               sim::Message::make(own->second, view_change_bytes(own->second)));
+        }
+      }
     }
     return;
   }
@@ -538,7 +563,11 @@ void PbftReplica::on_view_change(sim::Context& ctx, const ViewChange& m) {
     }
   }
   auto& votes = view_changes_[m.new_view];
-  votes.emplace(m.replica, m);
+  const bool added = votes.emplace(m.replica, m).second;
+  // 2f + 1 replicas now ask for the view this one is changing to: its timer starts now.
+  if (added && m.new_view == view_ && !view_active_ && votes.size() == quorum()) {
+    arm_view_timer(ctx);
+  }
   // Section 4.5.2: f + 1 replicas asking for views later than ours is proof enough that the
   // current primary is lost: join the smallest of those views.
   if (m.new_view > view_) {
@@ -626,6 +655,7 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
   }
   view_ = m.view;
   view_active_ = true;
+  view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(view_));
   uint32_t nv_bytes = 8 + 64;
   for (const ViewChange& vc : m.view_changes) nv_bytes += view_change_bytes(vc);
   for (const PrePrepare& pp : m.pre_prepares) nv_bytes += pre_prepare_bytes(pp);

@@ -140,23 +140,33 @@ TEST(Pbft, ViewChangeAfterPrimaryCrash) {
   EXPECT_EQ(c.requests_committed, 1000u);  // every request, including those the primary held
 }
 
-// Random crashes and partitions of at most f replicas at a time for 15 s, then calm.
-// Liveness is judged on a second client that starts once the faults have healed: every one of
-// its requests must be executed (requests lost in the faulty period have no client retry here).
+// Random crashes and partitions of at most f replicas at a time for 15 s, then calm; for half
+// the seeds, up to f replicas are Byzantine for the whole run as well (equivocating, silent,
+// delaying or proposing invalid batches). Liveness is judged on a second client that starts once
+// the faults have healed: every one of its requests must be executed (requests lost in the
+// faulty period have no client retry here).
 size_t run_faulty(uint64_t seed, size_t n) {
-  Consortium c(seed, n, 10_ms, 1500);
+  const auto byzantine = test::random_byzantine(
+      seed, n, (n - 1) / 3,
+      {Behaviour::kEquivocate, Behaviour::kSilent, Behaviour::kDelay, Behaviour::kInvalidProposal});
+  Consortium c(seed, n, 10_ms, 1500, byzantine);
+  for (const auto& [v, b] : byzantine) {
+    if (b == Behaviour::kDelay) c.replicas[v]->set_behaviour(b, 300_ms);
+  }
   TxClient& late = c.add_client(n - 1, every(10_ms, 500, 17_s));
-  test::schedule_random_faults(c.engine, c.sites, seed,
-                               {.n = n,
-                                .victims = (n - 1) / 3,
-                                .start = sim::SimTime::zero() + 500_ms,
-                                .stop = sim::SimTime::zero() + 15_s});
+  const std::string schedule = test::schedule_random_faults(c.engine, c.sites, seed,
+                                                            {.n = n,
+                                                             .victims = (n - 1) / 3,
+                                                             .start = sim::SimTime::zero() + 500_ms,
+                                                             .stop = sim::SimTime::zero() + 15_s});
   c.engine.run({.until = sim::SimTime::zero() + 60_s});
-  EXPECT_EQ(c.checker.violations(), 0u) << "seed " << seed << ": " << c.checker.report();
+  const std::string where = "seed " + std::to_string(seed) + " n=" + std::to_string(n) + ":" +
+                            test::describe(byzantine) + " |" + schedule;
+  EXPECT_EQ(c.checker.violations(), 0u) << where << ": " << c.checker.report();
   size_t late_executed = 0;
   for (const ledger::Digest& id : late.ids()) late_executed += c.executed.count(id);
-  EXPECT_EQ(late_executed, 500u) << "seed " << seed;
-  EXPECT_EQ(late.confirmed(), 500u) << "seed " << seed;
+  EXPECT_EQ(late_executed, 500u) << where;
+  EXPECT_EQ(late.confirmed(), 500u) << where;
   return c.views_entered;
 }
 

@@ -200,18 +200,27 @@ struct FaultyOutcome {
 };
 
 // Random crashes and partitions of a minority ((n - 1) / 2 signers) at a time for 15 s, then
-// calm. Safety: honest signers agree on every ledger height, and no branch heavier than the
-// canonical one forks below a final block. Liveness: a second client that starts once the faults
-// have healed gets all its transactions committed.
+// calm; for half the seeds, up to (n - 1) / 3 of that minority are Byzantine signers for the
+// whole run instead (equivocating, silent, delaying or sealing invalid blocks), and the random
+// faults take the rest of it. Safety: honest signers agree on every ledger height, and no branch
+// heavier than the canonical one forks below a final block. Liveness: a second client that
+// starts once the faults have healed gets all its transactions committed.
 FaultyOutcome run_faulty(uint64_t seed, size_t n, PoaParams params = {}, bool expect_safe = true) {
-  Consortium c(seed, n, params);
+  const auto byzantine = test::random_byzantine(
+      seed, n, (n - 1) / 3,
+      {Behaviour::kEquivocate, Behaviour::kSilent, Behaviour::kDelay, Behaviour::kInvalidProposal});
+  Consortium c(seed, n, params, byzantine);
+  for (const auto& [v, b] : byzantine) {
+    if (b == Behaviour::kDelay) c.signers[v]->set_behaviour(b, 300_ms);
+  }
   c.add_client(0, every(10_ms, 1500));
   TxClient& late = c.add_client(n - 1, every(10_ms, 500, 17_s));
   // Every fault heals by 16 s, before the late client starts.
   const std::string schedule =
+      test::describe(byzantine) + " |" +
       test::schedule_random_faults(c.engine, c.sites, seed,
                                    {.n = n,
-                                    .victims = (n - 1) / 2,
+                                    .victims = (n - 1) / 2 - byzantine.size(),
                                     .start = sim::SimTime::zero() + 500_ms,
                                     .stop = sim::SimTime::zero() + 15_s,
                                     .max_length = 4.0,

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "models/consensus/validator.hpp"
 #include "sim/faults.hpp"
 
 namespace tradesim::test {
@@ -27,6 +29,7 @@ inline std::string schedule_random_faults(sim::Engine& engine,
                                           const FaultPlan& plan) {
   sim::Rng rng(seed, 1000, sim::purpose("faults"));
   std::string schedule;
+  if (plan.victims == 0) return " no crashes or partitions";
   sim::SimTime at = plan.start;
   while (at < plan.stop) {
     sim::Duration length =
@@ -51,6 +54,30 @@ inline std::string schedule_random_faults(sim::Engine& engine,
     at = at + length + sim::Duration::from_seconds(rng.uniform(0.1, 1.0));
   }
   return schedule;
+}
+
+// The Byzantine validators of a seed's schedule: none for half the seeds; otherwise between one
+// and `max` distinct validators of 0..n-1, each with a behaviour drawn from `behaviours`, faulty
+// for the whole run. Drawn from the seed's "byzantine" stream.
+inline std::map<uint32_t, consensus::Behaviour> random_byzantine(
+    uint64_t seed, size_t n, size_t max, const std::vector<consensus::Behaviour>& behaviours) {
+  sim::Rng rng(seed, 1001, sim::purpose("byzantine"));
+  std::map<uint32_t, consensus::Behaviour> out;
+  if (max == 0 || rng.bernoulli(0.5)) return out;
+  const size_t count = 1 + rng.below(max);
+  while (out.size() < count) {
+    const auto v = static_cast<uint32_t>(rng.below(n));
+    if (!out.count(v)) out[v] = behaviours[rng.below(behaviours.size())];
+  }
+  return out;
+}
+
+inline std::string describe(const std::map<uint32_t, consensus::Behaviour>& byzantine) {
+  std::string s;
+  for (const auto& [v, b] : byzantine) {
+    s += " " + std::string(consensus::behaviour_name(b)) + " " + std::to_string(v);
+  }
+  return s;
 }
 
 }  // namespace tradesim::test
