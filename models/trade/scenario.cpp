@@ -1,0 +1,1020 @@
+// Builds the trade world from the `trade` section; its shocks and its metrics.
+#include "models/trade/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "models/supply/gravity.hpp"
+#include "models/trade/trade.hpp"
+#include "sim/engine.hpp"
+
+namespace tradesim::trade {
+
+using sim::Field;
+using sim::FieldType;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr sim::Duration kDay = sim::Duration::from_ns(sim::units::kDay);
+
+Field list_of_text(std::string key, std::string description) {
+  Field f;
+  f.key = std::move(key);
+  f.type = FieldType::kList;
+  f.item_type = FieldType::kString;
+  f.description = std::move(description);
+  return f;
+}
+
+Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
+             std::string description) {
+  Field f = Field::scalar(std::move(key), FieldType::kEnum, std::move(default_value),
+                          std::move(description));
+  f.choices = std::move(choices);
+  return f;
+}
+
+Field list_of(std::string key, std::string description, std::vector<Field> fields) {
+  Field f = Field::object(std::move(key), std::move(description), {});
+  f.type = FieldType::kList;
+  f.fields = std::move(fields);
+  return f;
+}
+
+std::vector<std::string> texts(const sim::Scenario& s, const std::string& path) {
+  std::vector<std::string> out;
+  if (const sim::ConfigNode* n = s.root().at_path(path); n != nullptr && n->is_list()) {
+    for (const sim::ConfigNode& item : n->list) out.push_back(item.scalar);
+  }
+  return out;
+}
+
+struct CountryData {
+  double gdp_bn = 0;
+  std::string currency;
+};
+
+std::map<std::string, CountryData> load_countries(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  std::map<std::string, CountryData> out;
+  std::string line;
+  bool header = true;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) cells.push_back(cell);
+    if (cells.size() < 4) {
+      throw std::runtime_error(file + ":" + std::to_string(line_no) +
+                               ": expected code,name,gdp_usd_bn,currency");
+    }
+    out[cells[0]] = {std::stod(cells[2]), cells[3]};
+  }
+  return out;
+}
+
+// Everything the run file needs at the end of the run.
+struct TradeRun {
+  std::shared_ptr<TradeWorld> world;
+  std::vector<Importer*> importers;
+  std::vector<Exporter*> exporters;
+  std::vector<Port*> ports;
+  std::vector<Vessel*> vessels;
+  struct Shock {
+    std::string action, target;
+    sim::SimTime at, until;
+  };
+  std::vector<Shock> shocks;
+  std::vector<double> lead_days, production_days, origin_days, sea_days, destination_days,
+      customs_days, inland_days;
+  double delivered_units = 0, freight = 0, extra_km = 0;
+  uint64_t reroutes = 0;
+  double max_imbalance = 0;
+};
+
+// The TradeRun of each engine running a trade world (timeline actions find theirs here).
+std::map<const sim::Engine*, std::weak_ptr<TradeRun>>& runs() {
+  static std::map<const sim::Engine*, std::weak_ptr<TradeRun>> r;
+  return r;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+double mean(const std::vector<double>& v) {
+  if (v.empty()) return std::nan("");
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+double days(sim::SimTime a, sim::SimTime b) {
+  return (b - a).seconds() / 86400.0;
+}
+
+// Samples the world once a day: totals as gauges, per-port and per-importer rows.
+class Monitor : public sim::Node {
+ public:
+  Monitor(TradeRun* run, sim::Metrics& m) : run_(run) {
+    in_transit_ = &m.sampled_gauge("trade.goods.in_transit", "units",
+                                   "goods shipped by exporters and not yet delivered");
+    at_importers_ =
+        &m.sampled_gauge("trade.goods.at_importers", "units", "goods in importers' stock");
+    at_exporters_ = &m.sampled_gauge("trade.goods.at_exporters", "units",
+                                     "finished goods at exporters, not yet shipped");
+    sold_ = &m.sampled_gauge("trade.goods.sold", "units", "goods sold to consumers so far");
+    imbalance_ = &m.sampled_gauge(
+        "trade.goods.imbalance", "units",
+        "produced - (at exporters + in transit + at importers + sold + lost): 0 when goods are "
+        "conserved");
+    backorders_ = &m.sampled_gauge("trade.backorders", "units", "units owed to consumers");
+    vessels_waiting_ = &m.sampled_gauge("trade.vessels_waiting", "vessels",
+                                        "vessels waiting for a berth, all ports");
+    yard_ = &m.sampled_gauge("trade.yard", "TEU", "containers waiting in port yards, all ports");
+    port_rows_ = &m.table(
+        "port_days", "each port once a day",
+        {{"t_ns", sim::ColumnType::kInt, "ns", "time of the sample"},
+         {"port", sim::ColumnType::kText, "", "UN/LOCODE"},
+         {"vessels_waiting", sim::ColumnType::kInt, "vessels", "vessels queued for a berth"},
+         {"berths_busy", sim::ColumnType::kInt, "berths", "berths in use"},
+         {"berths_open", sim::ColumnType::kInt, "berths", "berths open"},
+         {"yard_teu", sim::ColumnType::kInt, "TEU", "containers waiting for a vessel"}});
+    stock_rows_ =
+        &m.table("stock_days", "each importer once a day",
+                 {{"t_ns", sim::ColumnType::kInt, "ns", "time of the sample"},
+                  {"importer", sim::ColumnType::kInt, "1", "node id"},
+                  {"on_hand", sim::ColumnType::kFloat, "units", "stock on hand"},
+                  {"backorders", sim::ColumnType::kFloat, "units", "units owed"},
+                  {"on_order", sim::ColumnType::kFloat, "units", "ordered, not yet received"}});
+  }
+  void on_start(sim::Context& ctx) override {
+    sample(ctx.now());
+    ctx.set_timer(kDay);
+  }
+  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override {
+    sample(ctx.now());
+    ctx.set_timer(kDay);
+  }
+  std::string_view kind() const override { return "trade-monitor"; }
+
+ private:
+  void sample(sim::SimTime now) {
+    const GoodsLedger& g = run_->world->goods();
+    in_transit_->set(g.in_transit);
+    at_importers_->set(g.at_importers);
+    at_exporters_->set(g.at_exporters);
+    sold_->set(g.sold);
+    imbalance_->set(g.imbalance());
+    run_->max_imbalance = std::max(run_->max_imbalance, std::abs(g.imbalance()));
+    double owed = 0;
+    for (const Importer* i : run_->importers) {
+      owed += std::max(0.0, i->inventory().backorders());
+      stock_rows_->append({now, static_cast<int64_t>(i == nullptr ? 0 : id_of(i)),
+                           i->inventory().on_hand(), i->inventory().backorders(),
+                           i->inventory().on_order()});
+    }
+    backorders_->set(owed);
+    size_t waiting = 0;
+    int yard = 0;
+    for (size_t k = 0; k < run_->ports.size(); ++k) {
+      const Port* p = run_->ports[k];
+      waiting += p->vessels_waiting();
+      yard += p->yard_teu();
+      port_rows_->append(
+          {now, run_->world->ports()[k].code, static_cast<int64_t>(p->vessels_waiting()),
+           static_cast<int64_t>(p->station().busy()), static_cast<int64_t>(p->station().servers()),
+           static_cast<int64_t>(p->yard_teu())});
+    }
+    vessels_waiting_->set(static_cast<double>(waiting));
+    yard_->set(yard);
+  }
+  sim::NodeId id_of(const Importer* i) const { return ids_.at(i); }
+
+ public:
+  std::map<const Importer*, sim::NodeId> ids_;
+
+ private:
+  TradeRun* run_;
+  sim::Gauge *in_transit_, *at_importers_, *at_exporters_, *sold_, *imbalance_, *backorders_,
+      *vessels_waiting_, *yard_;
+  sim::EventTable *port_rows_, *stock_rows_;
+};
+
+std::vector<Field> demand_fields() {
+  return {Field::scalar("per_day", FieldType::kFloat, "40", "units a consumer buys per day")
+              .at_least(0),
+          Field::scalar("trend", FieldType::kFloat, "0", "units per day added each day"),
+          Field::scalar("seasonal_amplitude", FieldType::kFloat, "0",
+                        "yearly seasonality: demand x (1 + a sin(2 pi day / 365))")
+              .at_least(0)
+              .at_most(1),
+          Field::scalar("cv", FieldType::kFloat, "0.3",
+                        "coefficient of variation of the daily demand (normal noise)")
+              .at_least(0)};
+}
+
+void build(sim::World& world) {
+  const sim::Scenario& s = world.scenario();
+  sim::Engine& engine = world.engine();
+  sim::Diagnostics& diag = world.diagnostics();
+  auto mark = [&](const std::string& path) { return s.at(path).mark; };
+
+  // --- Data files.
+  std::string data = s.text("trade.data");
+  if (data.empty()) {
+    data = std::string(TRADESIM_DATA_DIR) + "/world";
+  } else if (fs::path(data).is_relative()) {
+    data = (fs::path(s.file()).parent_path() / data).string();
+  }
+  logistics::RouteGraph graph;
+  std::map<std::string, CountryData> countries;
+  try {
+    graph = logistics::RouteGraph::load(data + "/locations.csv", data + "/lanes.csv");
+    countries = load_countries(data + "/countries.csv");
+  } catch (const std::exception& e) {
+    diag.add(mark("trade.data"), "trade.data", e.what());
+    return;
+  }
+
+  // --- Parameters.
+  TradeParams p;
+  p.demand.base = s.number("trade.consumers.demand.per_day");
+  p.demand.trend = s.number("trade.consumers.demand.trend");
+  p.demand.seasonal_amplitude = s.number("trade.consumers.demand.seasonal_amplitude");
+  p.demand.season_length = 365;
+  p.demand.cv = s.number("trade.consumers.demand.cv");
+  p.demand.noise = p.demand.cv > 0 ? supply::Noise::kNormal : supply::Noise::kNone;
+  p.demand.period = kDay;
+  p.policy = s.text("trade.importers.policy") == "s_S" ? PolicyKind::kSs : PolicyKind::kOrderUpTo;
+  p.s = s.number("trade.importers.s_days");
+  p.S = s.number("trade.importers.S_days");
+  p.forecast_window = static_cast<int>(s.integer("trade.importers.forecast_days"));
+  p.protection_days = static_cast<int>(s.integer("trade.importers.protection_days"));
+  p.safety_factor = s.number("trade.importers.safety_factor");
+  p.initial_stock_days = s.number("trade.importers.initial_stock_days");
+  p.holding_cost = s.number("trade.costs.holding");
+  p.backlog_cost = s.number("trade.costs.backlog");
+  p.unit_price = s.number("trade.costs.unit_price");
+  p.freight_per_teu_km = s.number("trade.costs.freight_per_teu_km");
+  p.units_per_teu = s.number("trade.units_per_teu");
+  p.capacity_per_day = s.number("trade.exporters.capacity_per_day");
+  p.production_lead_time = s.duration("trade.exporters.production_lead_time");
+  p.inland_to_port = s.duration("trade.exporters.to_port");
+  p.crane_moves_per_hour = s.number("trade.port.crane_moves_per_hour");
+  p.berth_fixed = s.duration("trade.port.berth_fixed");
+  p.document_check = s.duration("trade.customs.document_check");
+  p.inspection_probability = s.fraction("trade.customs.inspection_probability");
+  p.inspection_time = s.duration("trade.customs.inspection_time");
+  p.customs_officers = static_cast<int>(s.integer("trade.customs.officers"));
+  p.ledger_document_factor = s.number("trade.customs.ledger_document_factor");
+  p.ledger_inspection_factor = s.number("trade.customs.ledger_inspection_factor");
+  p.inland_delivery = s.duration("trade.customs.to_importer");
+  p.vessel_speed_knots = s.number("trade.vessel_speed_knots");
+  p.pay_in_advance = s.text("trade.payment_terms") == "in_advance";
+  p.warmup = s.duration("trade.warmup");
+  const bool ledger = s.text("trade.ledger") == "consortium";
+  if (ledger && !s.has("consortium")) {
+    diag.add(mark("trade.ledger"), "trade.ledger",
+             "ledger: consortium needs a `consortium` section (the validators)");
+    return;
+  }
+  p.ledger_documents = ledger;
+  if (!(p.warmup < s.length())) {
+    diag.add(mark("trade.warmup"), "trade.warmup", "must end before scenario.duration");
+    return;
+  }
+
+  auto run = std::make_shared<TradeRun>();
+  run->world = std::make_shared<TradeWorld>(std::move(graph), p);
+  TradeWorld& w = *run->world;
+  runs()[&engine] = run;
+
+  // All trade nodes share one site: physical delays are the model's, not the network's.
+  sim::SiteId site = 0;
+  if (auto found = engine.network().find_site("trade")) {
+    site = *found;
+  } else {
+    site = engine.network().add_site("trade");
+  }
+
+  // --- Ports and customs.
+  const sim::ConfigNode& port_list = s.at("trade.ports");
+  std::map<std::string, uint32_t> port_index;
+  for (size_t k = 0; k < port_list.list.size(); ++k) {
+    const std::string path = "trade.ports." + std::to_string(k);
+    const std::string code = s.text(path + ".code");
+    const auto loc = w.graph().find(code);
+    if (!loc || w.graph().location(*loc).kind != logistics::LocationKind::kPort) {
+      diag.add(mark(path + ".code"), path + ".code",
+               "\"" + code + "\" is not a port of " + data + "/locations.csv");
+      continue;
+    }
+    if (port_index.count(code)) {
+      diag.add(mark(path + ".code"), path + ".code", "port " + code + " is listed twice");
+      continue;
+    }
+    const logistics::Location& l = w.graph().location(*loc);
+    const auto index = static_cast<uint32_t>(w.ports().size());
+    port_index[code] = index;
+    w.ports().push_back({code, *loc, l.country, l.region, 0});
+    auto& port =
+        world.emplace<Port>(code, {"ports", "region:" + l.region, "country:" + l.country}, site, &w,
+                            index, static_cast<int>(s.integer(path + ".berths")));
+    (void)port;
+    w.ports().back().node = *world.find(code);
+    run->ports.push_back(&port);
+    if (!countries.count(l.country)) {
+      diag.add(mark(path + ".code"), path + ".code",
+               "country " + l.country + " of " + code + " is not in countries.csv");
+    }
+  }
+  if (!diag.empty()) return;
+  std::set<std::string> port_countries;
+  for (const PortInfo& pi : w.ports()) port_countries.insert(pi.country);
+  for (const std::string& c : port_countries) {
+    world.emplace<Customs>("customs:" + c, {"customs", "country:" + c}, site, &w, c,
+                           p.customs_officers);
+    w.add_customs(c, *world.find("customs:" + c));
+  }
+
+  auto ports_of = [&](const std::string& path) {
+    std::vector<uint32_t> out;
+    const std::vector<std::string> codes = texts(s, path);
+    for (size_t k = 0; k < codes.size(); ++k) {
+      const auto it = port_index.find(codes[k]);
+      if (it == port_index.end()) {
+        diag.add(mark(path + "." + std::to_string(k)), path + "." + std::to_string(k),
+                 "\"" + codes[k] + "\" is not one of trade.ports");
+      } else {
+        out.push_back(it->second);
+      }
+    }
+    if (codes.empty()) {
+      for (uint32_t i = 0; i < w.ports().size(); ++i) out.push_back(i);
+    }
+    return out;
+  };
+
+  // --- Liner services and their vessels.
+  const sim::ConfigNode& services = s.at("trade.services");
+  std::vector<std::vector<uint32_t>> rotations;
+  for (size_t k = 0; k < services.list.size(); ++k) {
+    const std::string path = "trade.services." + std::to_string(k);
+    std::vector<uint32_t> rotation = ports_of(path + ".ports");
+    if (texts(s, path + ".ports").size() < 2) {
+      diag.add(mark(path), path, "a service calls at two ports at least");
+      continue;
+    }
+    rotations.push_back(rotation);
+    const int teu = static_cast<int>(s.teu(path + ".teu"));
+    logistics::RoutingOptions routing;
+    routing.modes = logistics::ModeSet::only(logistics::Mode::kSea);
+    routing.sea_speed_knots = p.vessel_speed_knots;
+    // Ships beyond Neopanamax size (about 14,000 TEU) cannot use the Panama Canal.
+    if (teu > 14000) routing.avoid.push_back("PANAMA");
+    for (const std::string& a : texts(s, path + ".avoid")) routing.avoid.push_back(a);
+    const int vessels = static_cast<int>(s.integer(path + ".vessels"));
+    const sim::Duration spacing = s.duration(path + ".frequency");
+    const std::string name = s.text(path + ".name");
+    for (int v = 0; v < vessels; ++v) {
+      const std::string vname = name + "-" + std::to_string(v + 1);
+      auto& vessel =
+          world.emplace<Vessel>(vname, {"vessels", "service:" + name}, site, &w, rotation, 0, teu,
+                                routing, sim::Duration::from_ns(spacing.ns() * v));
+      run->vessels.push_back(&vessel);
+      w.vessels().push_back(*world.find(vname));
+    }
+  }
+  if (!diag.empty()) return;
+  auto connected = [&](uint32_t a, uint32_t b) {
+    for (const auto& r : rotations) {
+      if (std::find(r.begin(), r.end(), a) != r.end() &&
+          std::find(r.begin(), r.end(), b) != r.end())
+        return true;
+    }
+    return false;
+  };
+
+  // --- Exporters, importers, consumers.
+  const std::vector<uint32_t> exporter_ports = ports_of("trade.exporters.ports");
+  const std::vector<uint32_t> importer_ports = ports_of("trade.importers.ports");
+  if (!diag.empty()) return;
+  const auto n_exporters = static_cast<uint32_t>(s.integer("trade.exporters.count"));
+  const auto n_importers = static_cast<uint32_t>(s.integer("trade.importers.count"));
+  const auto n_consumers = static_cast<uint32_t>(s.integer("trade.consumers.count"));
+  std::vector<sim::NodeId> exporter_ids;
+  for (uint32_t i = 0; i < n_exporters; ++i) {
+    const uint32_t port = exporter_ports[i % exporter_ports.size()];
+    const std::string country = w.ports()[port].country;
+    const std::string name = "exporter-" + std::to_string(i + 1);
+    auto& e = world.emplace<Exporter>(
+        name, {"exporters", "country:" + country, "region:" + w.ports()[port].region}, site, &w, i,
+        port, country, p.capacity_per_day);
+    run->exporters.push_back(&e);
+    exporter_ids.push_back(*world.find(name));
+  }
+  std::vector<double> importer_demand(n_importers, 0);
+  for (uint32_t c = 0; c < n_consumers; ++c) importer_demand[c % n_importers] += p.demand.base;
+  auto monitor_ptr = std::make_unique<Monitor>(run.get(), engine.metrics());
+  Monitor* monitor = monitor_ptr.get();
+  std::vector<sim::NodeId> importer_ids;
+  for (uint32_t i = 0; i < n_importers; ++i) {
+    const uint32_t port = importer_ports[i % importer_ports.size()];
+    const std::string country = w.ports()[port].country;
+    const std::string name = "importer-" + std::to_string(i + 1);
+    auto& imp = world.emplace<Importer>(
+        name, {"importers", "country:" + country, "region:" + w.ports()[port].region}, site, &w, i,
+        port, country, std::max(1e-9, importer_demand[i]));
+    run->importers.push_back(&imp);
+    importer_ids.push_back(*world.find(name));
+    monitor->ids_[&imp] = importer_ids.back();
+  }
+  for (uint32_t c = 0; c < n_consumers; ++c) {
+    const uint32_t i = c % n_importers;
+    const uint32_t port = importer_ports[i % importer_ports.size()];
+    supply::DemandParams d = p.demand;
+    world.emplace<Consumer>(
+        "consumer-" + std::to_string(c + 1),
+        {"consumers", "country:" + w.ports()[port].country, "region:" + w.ports()[port].region},
+        site, &w, importer_ids[i], supply::DemandProcess(d));
+  }
+  world.add("trade-monitor", {}, site, std::move(monitor_ptr));
+
+  // --- Sourcing: the gravity model's flow from each exporter country to each importer country,
+  // shared among that country's exporters that a service connects to the importer's port.
+  std::vector<std::string> names(port_countries.begin(), port_countries.end());
+  const auto n = static_cast<Eigen::Index>(names.size());
+  supply::GravityInputs in;
+  in.gdp.resize(n);
+  Eigen::VectorXd lat(n), lon(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    in.gdp(i) = countries.at(names[static_cast<size_t>(i)]).gdp_bn;
+    double la = 0, lo = 0, k = 0;
+    for (const PortInfo& pi : w.ports()) {
+      if (pi.country != names[static_cast<size_t>(i)]) continue;
+      la += w.graph().location(pi.location).latitude;
+      lo += w.graph().location(pi.location).longitude;
+      ++k;
+    }
+    lat(i) = la / k;
+    lon(i) = lo / k;
+  }
+  in.distance = supply::distance_matrix_km(lat, lon);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) in.distance(i, j) = std::max(in.distance(i, j), 100.0);
+  }
+  supply::GravityParams gp;
+  gp.exporter_gdp_elasticity = s.number("trade.gravity.exporter_gdp_elasticity");
+  gp.importer_gdp_elasticity = s.number("trade.gravity.importer_gdp_elasticity");
+  gp.distance_elasticity = s.number("trade.gravity.distance_elasticity");
+  const Eigen::MatrixXd flows = supply::gravity_flows(in, gp);
+  auto country_index = [&](const std::string& c) {
+    return static_cast<Eigen::Index>(std::find(names.begin(), names.end(), c) - names.begin());
+  };
+  std::map<std::pair<std::string, uint32_t>, int> exporters_per;  // (country, importer port)
+  for (uint32_t ip : std::set<uint32_t>(importer_ports.begin(), importer_ports.end())) {
+    for (const Exporter* e : run->exporters) {
+      if (connected(e->port(), ip) && e->port() != ip) ++exporters_per[{e->country(), ip}];
+    }
+  }
+  for (uint32_t ip : std::set<uint32_t>(importer_ports.begin(), importer_ports.end())) {
+    std::vector<sim::NodeId> ids;
+    std::vector<double> weights;
+    const Eigen::Index j = country_index(w.ports()[ip].country);
+    for (size_t k = 0; k < run->exporters.size(); ++k) {
+      const Exporter* e = run->exporters[k];
+      if (!connected(e->port(), ip) || e->port() == ip) continue;
+      const Eigen::Index i = country_index(e->country());
+      ids.push_back(exporter_ids[k]);
+      weights.push_back(i == j ? 0 : flows(i, j) / exporters_per[{e->country(), ip}]);
+    }
+    try {
+      w.set_sourcing(ip, ids, weights);
+    } catch (const std::exception& e) {
+      diag.add(mark("trade.services"), "trade.services",
+               std::string(e.what()) +
+                   ": no liner service connects it to an exporter's port "
+                   "in another country");
+      return;
+    }
+  }
+
+  // --- Metrics.
+  sim::Metrics& m = engine.metrics();
+  sim::EventTable& shipments =
+      m.table("shipments", "one row per shipment, when the importer receives it",
+              {{"id", sim::ColumnType::kInt, "1", "shipment id"},
+               {"exporter", sim::ColumnType::kInt, "1", "node id"},
+               {"importer", sim::ColumnType::kInt, "1", "node id"},
+               {"origin", sim::ColumnType::kText, "", "port of loading (UN/LOCODE)"},
+               {"destination", sim::ColumnType::kText, "", "port of discharge (UN/LOCODE)"},
+               {"units", sim::ColumnType::kFloat, "units", "goods"},
+               {"teu", sim::ColumnType::kInt, "TEU", "containers"},
+               {"ordered_ns", sim::ColumnType::kInt, "ns", "order placed"},
+               {"produced_ns", sim::ColumnType::kInt, "ns", "goods ready and shipped to the port"},
+               {"at_port_ns", sim::ColumnType::kInt, "ns", "in the port of loading's yard"},
+               {"loaded_ns", sim::ColumnType::kInt, "ns", "loaded on a vessel"},
+               {"discharged_ns", sim::ColumnType::kInt, "ns", "unloaded at the port of discharge"},
+               {"cleared_ns", sim::ColumnType::kInt, "ns", "released by customs"},
+               {"delivered_ns", sim::ColumnType::kInt, "ns", "received by the importer"},
+               {"lead_time_d", sim::ColumnType::kFloat, "d", "order to delivery"},
+               {"sea_km", sim::ColumnType::kFloat, "km", "distance sailed"},
+               {"extra_km", sim::ColumnType::kFloat, "km", "of which added by re-routing"},
+               {"freight_usd", sim::ColumnType::kFloat, "USD", "cost of carriage"}});
+  sim::EventTable& reroutes =
+      m.table("reroutes", "one row per vessel voyage that took a longer route than usual",
+              {{"t_ns", sim::ColumnType::kInt, "ns", "when the new route was taken"},
+               {"vessel", sim::ColumnType::kInt, "1", "node id"},
+               {"extra_km", sim::ColumnType::kFloat, "km", "added distance"},
+               {"extra_h", sim::ColumnType::kFloat, "h", "added time"}});
+  sim::Counter& delivered_count =
+      m.counter("trade.shipments_delivered", "1", "shipments received by importers");
+  w.orders = &m.counter("trade.orders", "1", "orders placed by importers");
+  TradeRun* r = run.get();
+  w.delivered = [r, &shipments, &delivered_count,
+                 warmup = sim::SimTime::zero() + p.warmup](const Shipment& x) {
+    delivered_count.add();
+    shipments.append({static_cast<int64_t>(x.id), static_cast<int64_t>(x.exporter),
+                      static_cast<int64_t>(x.importer), r->world->ports()[x.origin].code,
+                      r->world->ports()[x.destination].code, x.units, x.teu, x.ordered, x.produced,
+                      x.at_origin, x.loaded, x.discharged, x.cleared, x.delivered,
+                      days(x.ordered, x.delivered), x.sea_km, x.extra_km, x.freight});
+    r->freight += x.freight;
+    if (x.ordered < warmup) return;
+    r->delivered_units += x.units;
+    r->lead_days.push_back(days(x.ordered, x.delivered));
+    r->production_days.push_back(days(x.ordered, x.produced));
+    r->origin_days.push_back(days(x.produced, x.loaded));
+    r->sea_days.push_back(days(x.loaded, x.discharged));
+    r->destination_days.push_back(days(x.discharged, x.customs_in));
+    r->customs_days.push_back(days(x.customs_in, x.cleared));
+    r->inland_days.push_back(days(x.cleared, x.delivered));
+  };
+  w.rerouted = [r, &reroutes, &engine](sim::NodeId vessel, double km, sim::Duration t) {
+    ++r->reroutes;
+    r->extra_km += km;
+    reroutes.append({engine.now(), static_cast<int64_t>(vessel), km, t.seconds() / 3600});
+  };
+
+  world.at_end([run, &engine, warmup = sim::SimTime::zero() + p.warmup] {
+    TradeRun& x = *run;
+    TradeWorld& tw = *x.world;
+    sim::Metrics& mm = engine.metrics();
+    const sim::SimTime end = engine.now();
+    // Fill rate: demand met from stock on the day, after the warm-up.
+    const auto first_day = static_cast<size_t>((warmup - sim::SimTime::zero()).ns() / kDay.ns());
+    double demand = 0, filled = 0;
+    for (const auto& series : tw.days()) {
+      for (size_t d = first_day; d < series.size(); ++d) {
+        demand += series[d].demand;
+        filled += series[d].filled;
+      }
+    }
+    double holding = 0, backlog_holding = 0;
+    for (const Importer* i : x.importers) holding += i->inventory().total_cost();
+    for (const Exporter* e : x.exporters) backlog_holding += e->holding_cost();
+    mm.set_summary("trade.fill_rate", demand > 0 ? filled / demand : std::nan(""), "1",
+                   "consumer demand met from stock on the day, after the warm-up");
+    mm.set_summary("trade.lead_time_mean", mean(x.lead_days), "d",
+                   "order to delivery, orders placed after the warm-up");
+    mm.set_summary("trade.lead_time_median", percentile(x.lead_days, 0.5), "d",
+                   "order to delivery, median");
+    mm.set_summary("trade.lead_time_p95", percentile(x.lead_days, 0.95), "d",
+                   "order to delivery, 95th percentile");
+    mm.set_summary("trade.lead_time_production", mean(x.production_days), "d",
+                   "mean: order to goods shipped to the port (backlog and production)");
+    mm.set_summary("trade.lead_time_origin_port", mean(x.origin_days), "d",
+                   "mean: goods shipped by the exporter to loaded on a vessel");
+    mm.set_summary("trade.lead_time_sea", mean(x.sea_days), "d",
+                   "mean: loaded to discharged (sailing, calls on the way, berth queues)");
+    mm.set_summary("trade.lead_time_destination_port", mean(x.destination_days), "d",
+                   "mean: discharged to presented to customs");
+    mm.set_summary("trade.lead_time_customs", mean(x.customs_days), "d",
+                   "mean: presented to customs to released");
+    mm.set_summary("trade.lead_time_inland", mean(x.inland_days), "d",
+                   "mean: released to received by the importer");
+    mm.set_summary("trade.cost_freight", x.freight, "USD", "carriage of every delivered shipment");
+    mm.set_summary("trade.cost_inventory", holding, "USD", "importers' holding and backlog costs");
+    mm.set_summary("trade.cost_exporter_holding", backlog_holding, "USD",
+                   "exporters' holding cost of finished goods");
+    mm.set_summary("trade.reroutes", static_cast<double>(x.reroutes), "1",
+                   "voyages that took a longer route because of a closure");
+    mm.set_summary("trade.reroute_extra_km", x.extra_km, "km", "distance added by re-routing");
+    mm.set_summary("trade.goods_max_imbalance", x.max_imbalance, "units",
+                   "largest |produced - where the goods are| over the daily samples (0)");
+    // Little's law, per port (berth queue and yard) and per importer (stock).
+    sim::EventTable& little = mm.table(
+        "little", "Little's law per queue over the run: L (time average) against lambda x W",
+        {{"queue", sim::ColumnType::kText, "",
+          "port:<code>:berths, port:<code>:yard, importer:<id>"},
+         {"L", sim::ColumnType::kFloat, "1", "time-average number in the queue"},
+         {"lambda_per_day", sim::ColumnType::kFloat, "1/d", "departures per day"},
+         {"W_days", sim::ColumnType::kFloat, "d", "mean time in the queue of those departed"}});
+    const double horizon_d = (end - sim::SimTime::zero()).seconds() / 86400;
+    for (size_t k = 0; k < x.ports.size(); ++k) {
+      const sim::Station& st = x.ports[k]->station();
+      little.append({"port:" + tw.ports()[k].code + ":berths", st.mean_in_queue(end),
+                     static_cast<double>(st.services_started()) / horizon_d,
+                     st.mean_wait_hours() / 24});
+    }
+    for (size_t k = 0; k < x.importers.size(); ++k) {
+      const Importer* i = x.importers[k];
+      const double out = i->units_out();
+      little.append({"importer:" + std::to_string(k + 1), i->stock_area(end) / 86400 / horizon_d,
+                     out / horizon_d, out > 0 ? i->unit_seconds_out() / out / 86400 : 0.0});
+    }
+    // Time to recover and time to survive after each shock, per importer that felt it.
+    sim::EventTable& rec = mm.table(
+        "recovery", "per shock and importer whose fill rate fell or whose stock ran out",
+        {{"shock", sim::ColumnType::kInt, "1", "index of the shock in the timeline (from 0)"},
+         {"action", sim::ColumnType::kText, "", "the timeline action"},
+         {"importer", sim::ColumnType::kInt, "1", "importer number (1-based)"},
+         {"pre_fill_rate", sim::ColumnType::kFloat, "1", "fill rate in the 14 days before"},
+         {"min_fill_rate", sim::ColumnType::kFloat, "1", "lowest 7-day fill rate after"},
+         {"tts_d", sim::ColumnType::kFloat, "d",
+          "time to survive: shock start to the first day the stock ran out (NaN: never)"},
+         {"ttr_d", sim::ColumnType::kFloat, "d",
+          "time to recover: shock start until the 7-day fill rate is back within 5% of its "
+          "pre-shock level (NaN: not by the end of the run)"}});
+    std::vector<double> ttrs, ttss;
+    for (size_t si = 0; si < x.shocks.size(); ++si) {
+      const auto start_day =
+          static_cast<size_t>((x.shocks[si].at - sim::SimTime::zero()).ns() / kDay.ns());
+      for (size_t k = 0; k < tw.days().size(); ++k) {
+        const auto& d = tw.days()[k];
+        if (start_day >= d.size() || start_day < 7) continue;
+        auto rate = [&](size_t from, size_t to) {
+          double dem = 0, fil = 0;
+          for (size_t t = from; t < to && t < d.size(); ++t) {
+            dem += d[t].demand;
+            fil += d[t].filled;
+          }
+          return dem > 0 ? fil / dem : 1.0;
+        };
+        const double pre = rate(start_day >= 14 ? start_day - 14 : 0, start_day);
+        double low = pre;
+        size_t low_day = start_day;
+        double tts = std::nan("");
+        for (size_t t = start_day; t < d.size(); ++t) {
+          const double r7 = rate(t >= 6 ? t - 6 : 0, t + 1);
+          if (r7 < low) {
+            low = r7;
+            low_day = t;
+          }
+          if (std::isnan(tts) && d[t].on_hand <= 0) {
+            tts = static_cast<double>(t - start_day);
+          }
+        }
+        if (!(low < 0.95 * pre) && std::isnan(tts)) continue;  // not affected
+        double ttr = std::nan("");
+        for (size_t t = low_day; t < d.size(); ++t) {
+          if (rate(t >= 6 ? t - 6 : 0, t + 1) >= 0.95 * pre) {
+            ttr = static_cast<double>(t - start_day);
+            break;
+          }
+        }
+        rec.append({static_cast<int64_t>(si), x.shocks[si].action, static_cast<int64_t>(k + 1), pre,
+                    low, tts, ttr});
+        if (!std::isnan(ttr)) ttrs.push_back(ttr);
+        if (!std::isnan(tts)) ttss.push_back(tts);
+      }
+    }
+    mm.set_summary("trade.ttr_median", percentile(ttrs, 0.5), "d",
+                   "median time to recover over affected importers and shocks (NaN: none)");
+    mm.set_summary("trade.tts_median", percentile(ttss, 0.5), "d",
+                   "median time to survive over importers whose stock ran out (NaN: none)");
+    runs().erase(&engine);
+  });
+}
+
+// The trade world of the engine, for a timeline action, or nullptr with a diagnostic.
+std::shared_ptr<TradeRun> trade_run(sim::World& world, const sim::TimelineEntry& e) {
+  const auto it = runs().find(&world.engine());
+  if (it == runs().end() || it->second.expired()) {
+    world.diagnostics().add(e.node->mark, e.path, "needs a `trade` section");
+    return nullptr;
+  }
+  return it->second.lock();
+}
+
+// Nodes of type T among the target's, or a diagnostic when there are none.
+template <typename T>
+std::vector<sim::NodeId> nodes_of(sim::World& world, const sim::TimelineEntry& e,
+                                  const char* what) {
+  std::vector<sim::NodeId> out;
+  for (sim::NodeId id : world.resolve(e.target, e.node->find("target")->mark, e.path + ".target")) {
+    if (dynamic_cast<T*>(&world.engine().node(id)) != nullptr) out.push_back(id);
+  }
+  if (out.empty() && world.diagnostics().empty()) {
+    world.diagnostics().add(e.node->find("target")->mark, e.path + ".target",
+                            "\"" + e.target + "\" names no " + what);
+  }
+  return out;
+}
+
+// Runs `on` at the entry's start and `off` at its end (if it has a `for`) on each node.
+template <typename T>
+void over(sim::World& world, const sim::TimelineEntry& e, const std::vector<sim::NodeId>& nodes,
+          std::function<void(T&, sim::Context&)> on, std::function<void(T&, sim::Context&)> off) {
+  sim::Engine& engine = world.engine();
+  for (sim::NodeId id : nodes) {
+    engine.schedule(e.at, [&engine, id, on] {
+      engine.invoke(id, [on](sim::Node& n, sim::Context& ctx) { on(static_cast<T&>(n), ctx); });
+    });
+    if (e.duration && off) {
+      engine.schedule(e.at + *e.duration, [&engine, id, off] {
+        engine.invoke(id, [off](sim::Node& n, sim::Context& ctx) { off(static_cast<T&>(n), ctx); });
+      });
+    }
+  }
+}
+
+void record_shock(sim::World& world, const sim::TimelineEntry& e, const std::string& action) {
+  if (auto run = trade_run(world, e)) {
+    run->shocks.push_back(
+        {action, e.target, e.at, e.duration ? e.at + *e.duration : sim::SimTime::max()});
+  }
+}
+
+Field factor_field(std::string def, std::string description) {
+  return Field::scalar("factor", FieldType::kFloat, std::move(def), std::move(description))
+      .at_least(0);
+}
+
+}  // namespace
+
+void register_model(sim::Registry& registry) {
+  Field port = Field::object("ports", "The ports of the world (UN/LOCODE from locations.csv).", {});
+  port.type = FieldType::kList;
+  port.fields = {Field::scalar("code", FieldType::kString, "", "UN/LOCODE, e.g. NLRTM").must(),
+                 Field::scalar("berths", FieldType::kInt, "8", "container berths").at_least(1)};
+  Field service = list_of(
+      "services", "Liner services: vessels that call at a loop of ports in turn.",
+      {Field::scalar("name", FieldType::kString, "", "service name (vessels are name-1, ...)")
+           .must(),
+       list_of_text("ports", "the ports of call, in order (the loop returns to the first)"),
+       Field::scalar("vessels", FieldType::kInt, "4", "vessels on the loop").at_least(1),
+       Field::scalar("teu", FieldType::kTeu, "8000 TEU",
+                     "capacity per vessel; above 14,000 TEU ships avoid the Panama Canal")
+           .at_least(1),
+       Field::scalar("frequency", FieldType::kDuration, "7d",
+                     "time between two vessels' first calls (the service's frequency)")
+           .at_least(0),
+       list_of_text("avoid", "locations the service does not use (e.g. BAB_EL_MANDEB)")});
+  registry.add_field(
+      "",
+      Field::object(
+          "trade",
+          "The trade world: consumers, importers, exporters, ports, customs and liner services "
+          "on the route network (docs/trade.md).",
+          {Field::scalar("data", FieldType::kString, "\"\"",
+                         "folder with locations.csv, lanes.csv and countries.csv (empty: the "
+                         "shipped data/world; relative paths are from the scenario file)"),
+           choice("ledger", {"none", "consortium"}, "none",
+                  "none: paper documents; consortium: trade documents on the consortium's ledger "
+                  "(customs checks them faster)"),
+           choice("payment_terms", {"on_delivery", "in_advance"}, "on_delivery",
+                  "when importers pay exporters"),
+           Field::scalar("warmup", FieldType::kDuration, "14d", "KPIs count orders after this")
+               .at_least(0),
+           Field::scalar("units_per_teu", FieldType::kFloat, "500", "goods per container")
+               .at_least(1),
+           Field::scalar("vessel_speed_knots", FieldType::kFloat, "16", "service speed")
+               .at_least(1)
+               .at_most(30),
+           port, service,
+           Field::object(
+               "exporters", "Producers that make to order and ship from their port.",
+               {Field::scalar("count", FieldType::kInt, "20", "exporters").at_least(1),
+                list_of_text("ports", "ports they ship from, in turn (empty: all ports)"),
+                Field::scalar("capacity_per_day", FieldType::kFloat, "20000", "units per day")
+                    .at_least(0),
+                Field::scalar("production_lead_time", FieldType::kDuration, "7d",
+                              "from starting production to finished goods")
+                    .at_least(0),
+                Field::scalar("to_port", FieldType::kDuration, "2d",
+                              "inland transport to the port of loading")
+                    .at_least(0)}),
+           Field::object(
+               "importers", "Importers and retailers: they sell to consumers and reorder.",
+               {Field::scalar("count", FieldType::kInt, "40", "importers").at_least(1),
+                list_of_text("ports", "ports they import through, in turn (empty: all ports)"),
+                choice("policy", {"order_up_to", "s_S"}, "order_up_to",
+                       "reorder policy, reviewed daily"),
+                Field::scalar("forecast_days", FieldType::kInt, "14",
+                              "order-up-to: moving-average window p, days")
+                    .at_least(1),
+                Field::scalar("protection_days", FieldType::kInt, "50",
+                              "order-up-to: days of demand covered (lead time + review)")
+                    .at_least(1),
+                Field::scalar("safety_factor", FieldType::kFloat, "1.65",
+                              "order-up-to: z of the safety stock")
+                    .at_least(0),
+                Field::scalar("s_days", FieldType::kFloat, "40", "(s, S): s in days of demand")
+                    .at_least(0),
+                Field::scalar("S_days", FieldType::kFloat, "70", "(s, S): S in days of demand")
+                    .at_least(0),
+                Field::scalar("initial_stock_days", FieldType::kFloat, "50",
+                              "opening stock in days of demand")
+                    .at_least(0)}),
+           Field::object(
+               "consumers", "Consumers buying daily from their importer.",
+               {Field::scalar("count", FieldType::kInt, "200", "consumer nodes").at_least(1),
+                Field::object("demand", "Daily demand of one consumer.", demand_fields())}),
+           Field::object("gravity",
+                         "Trade flows between countries: T_ij = GDP_i^a GDP_j^b / d_ij^c.",
+                         {Field::scalar("exporter_gdp_elasticity", FieldType::kFloat, "1", "a"),
+                          Field::scalar("importer_gdp_elasticity", FieldType::kFloat, "1", "b"),
+                          Field::scalar("distance_elasticity", FieldType::kFloat, "1", "c")}),
+           Field::object("port", "Every port's cranes.",
+                         {Field::scalar("crane_moves_per_hour", FieldType::kFloat, "100",
+                                        "TEU handled per hour at one berth")
+                              .at_least(1),
+                          Field::scalar("berth_fixed", FieldType::kDuration, "6h",
+                                        "mooring, pilotage and paperwork per call")
+                              .at_least(0)}),
+           Field::object("customs", "Customs of each importing country.",
+                         {Field::scalar("document_check", FieldType::kDuration, "1d",
+                                        "median document check (lognormal)")
+                              .at_least(0),
+                          Field::scalar("inspection_probability", FieldType::kPercent, "5%",
+                                        "share of shipments inspected"),
+                          Field::scalar("inspection_time", FieldType::kDuration, "3d",
+                                        "median physical inspection (lognormal)")
+                              .at_least(0),
+                          Field::scalar("officers", FieldType::kInt, "20", "clearances in parallel")
+                              .at_least(1),
+                          Field::scalar("ledger_document_factor", FieldType::kFloat, "0.25",
+                                        "ledger: document check time x this")
+                              .at_least(0),
+                          Field::scalar("ledger_inspection_factor", FieldType::kFloat, "0.5",
+                                        "ledger: inspection probability x this")
+                              .at_least(0),
+                          Field::scalar("to_importer", FieldType::kDuration, "1d",
+                                        "inland delivery after release")
+                              .at_least(0)}),
+           Field::object(
+               "costs", "Prices and costs.",
+               {Field::scalar("unit_price", FieldType::kFloat, "20", "USD per unit").at_least(0),
+                Field::scalar("holding", FieldType::kFloat, "0.02", "USD per unit and day held")
+                    .at_least(0),
+                Field::scalar("backlog", FieldType::kFloat, "0.5", "USD per unit and day owed")
+                    .at_least(0),
+                Field::scalar("freight_per_teu_km", FieldType::kFloat, "0.08",
+                              "USD per container and km at sea")
+                    .at_least(0)})},
+          /*implicit=*/false));
+
+  registry.add_model(sim::ModelSpec{
+      "trade", "Trade world: consumers, importers, exporters, ports, customs, liner services",
+      "trade", build});
+
+  registry.add_action(sim::ActionSpec{
+      "close_port",
+      "Close ports (target: a port, `ports`, region:<r> or country:<CC>): no "
+      "vessel berths until they reopen; vessels queue at anchor.",
+      {},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto ports = nodes_of<Port>(world, e, "port");
+        record_shock(world, e, "close_port");
+        over<Port>(
+            world, e, ports, [](Port& p, sim::Context& ctx) { p.set_state(ctx, false, 1); },
+            [](Port& p, sim::Context& ctx) { p.set_state(ctx, true, 1); });
+      }});
+  registry.add_action(sim::ActionSpec{
+      "close_chokepoint",
+      "Close a location of the route network (target: SUEZ, PANAMA, BAB_EL_MANDEB, ...): "
+      "vessels at sea that have not passed it turn onto the next fastest route.",
+      {},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        auto run = trade_run(world, e);
+        if (!run) return;
+        if (!run->world->graph().find(e.target)) {
+          world.diagnostics().add(e.node->find("target")->mark, e.path + ".target",
+                                  "\"" + e.target + "\" is not a location of the route network");
+          return;
+        }
+        record_shock(world, e, "close_chokepoint");
+        sim::Engine& engine = world.engine();
+        std::weak_ptr<TradeRun> weak = run;
+        const std::string code = e.target;
+        auto notify = [&engine, weak] {
+          if (auto r = weak.lock()) {
+            for (sim::NodeId v : r->world->vessels()) {
+              engine.invoke(v, [](sim::Node& n, sim::Context& ctx) {
+                static_cast<Vessel&>(n).on_closure(ctx);
+              });
+            }
+          }
+        };
+        engine.schedule(e.at, [weak, code, notify] {
+          if (auto r = weak.lock()) r->world->graph().close(code);
+          notify();
+        });
+        if (e.duration) {
+          engine.schedule(e.at + *e.duration, [weak, code] {
+            if (auto r = weak.lock()) r->world->graph().reopen(code);
+          });
+        }
+      }});
+  registry.add_action(sim::ActionSpec{
+      "reduce_capacity",
+      "Scale capacity (target: ports -> open berths, vessels -> TEU, exporters -> production) "
+      "by `factor` for the entry's duration.",
+      {factor_field("0.5", "capacity multiplier")},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const double f = std::stod(e.param("factor"));
+        std::vector<sim::NodeId> all;
+        for (sim::NodeId id :
+             world.resolve(e.target, e.node->find("target")->mark, e.path + ".target")) {
+          sim::Node& n = world.engine().node(id);
+          if (dynamic_cast<Port*>(&n) || dynamic_cast<Vessel*>(&n) || dynamic_cast<Exporter*>(&n))
+            all.push_back(id);
+        }
+        if (all.empty()) {
+          if (world.diagnostics().empty()) {
+            world.diagnostics().add(e.node->find("target")->mark, e.path + ".target",
+                                    "\"" + e.target + "\" names no port, vessel or exporter");
+          }
+          return;
+        }
+        record_shock(world, e, "reduce_capacity");
+        over<sim::Node>(
+            world, e, all,
+            [f](sim::Node& n, sim::Context& ctx) {
+              if (auto* p = dynamic_cast<Port*>(&n)) p->set_state(ctx, p->open(), f);
+              if (auto* v = dynamic_cast<Vessel*>(&n)) v->set_capacity_factor(f);
+              if (auto* x = dynamic_cast<Exporter*>(&n)) x->set_capacity_factor(f);
+            },
+            [](sim::Node& n, sim::Context& ctx) {
+              if (auto* p = dynamic_cast<Port*>(&n)) p->set_state(ctx, p->open(), 1);
+              if (auto* v = dynamic_cast<Vessel*>(&n)) v->set_capacity_factor(1);
+              if (auto* x = dynamic_cast<Exporter*>(&n)) x->set_capacity_factor(1);
+            });
+      }});
+  registry.add_action(sim::ActionSpec{
+      "production_stop",
+      "Stop exporters' production (target: exporters, country:<CC>, ...).",
+      {},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto xs = nodes_of<Exporter>(world, e, "exporter");
+        record_shock(world, e, "production_stop");
+        over<Exporter>(
+            world, e, xs, [](Exporter& x, sim::Context&) { x.set_capacity_factor(0); },
+            [](Exporter& x, sim::Context&) { x.set_capacity_factor(1); });
+      }});
+  registry.add_action(sim::ActionSpec{
+      "demand_surge",
+      "Multiply consumers' demand by `factor` (target: consumers, region:<r>, ...).",
+      {factor_field("1.5", "demand multiplier")},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto cs = nodes_of<Consumer>(world, e, "consumer");
+        record_shock(world, e, "demand_surge");
+        const double f = std::stod(e.param("factor"));
+        const sim::SimTime from = e.at;
+        const sim::SimTime until =
+            e.duration ? e.at + *e.duration : sim::SimTime::zero() + world.scenario().length();
+        for (sim::NodeId id : cs) {
+          static_cast<Consumer&>(world.engine().node(id)).demand().add_multiplier(from, until, f);
+        }
+      }});
+  registry.add_action(sim::ActionSpec{
+      "customs_slowdown",
+      "Customs take `factor` times longer (target: customs, customs:<CC>, country:<CC>).",
+      {factor_field("2", "clearance time multiplier")},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto cs = nodes_of<Customs>(world, e, "customs office");
+        record_shock(world, e, "customs_slowdown");
+        const double f = std::stod(e.param("factor"));
+        over<Customs>(
+            world, e, cs, [f](Customs& c, sim::Context&) { c.set_slowdown(f); },
+            [](Customs& c, sim::Context&) { c.set_slowdown(1); });
+      }});
+}
+
+}  // namespace tradesim::trade
