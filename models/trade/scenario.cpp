@@ -397,9 +397,9 @@ void build(sim::World& world) {
     const std::string name = s.text(path + ".name");
     for (int v = 0; v < vessels; ++v) {
       const std::string vname = name + "-" + std::to_string(v + 1);
-      auto& vessel =
-          world.emplace<Vessel>(vname, {"vessels", "service:" + name}, site, &w, rotation, 0, teu,
-                                routing, sim::Duration::from_ns(spacing.ns() * v));
+      auto& vessel = world.emplace<Vessel>(vname, {"vessels", "service:" + name}, site, &w,
+                                           static_cast<int>(k), spacing, rotation, 0, teu, routing,
+                                           sim::Duration::from_ns(spacing.ns() * v));
       run->vessels.push_back(&vessel);
       w.vessels().push_back(*world.find(vname));
     }
@@ -635,6 +635,11 @@ void build(sim::World& world) {
       little.append({"port:" + tw.ports()[k].code + ":berths", st.mean_in_queue(end),
                      static_cast<double>(st.services_started()) / horizon_d,
                      st.mean_wait_hours() / 24});
+      const Port* port = x.ports[k];
+      const double loaded = port->yard_teu_loaded();
+      little.append({"port:" + tw.ports()[k].code + ":yard",
+                     port->yard_area(end) / 86400 / horizon_d, loaded / horizon_d,
+                     loaded > 0 ? port->yard_teu_seconds() / loaded / 86400 : 0.0});
     }
     for (size_t k = 0; k < x.importers.size(); ++k) {
       const Importer* i = x.importers[k];

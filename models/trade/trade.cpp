@@ -290,6 +290,8 @@ void Port::start_service(sim::Context& ctx, uint64_t call) {
     if ((*it)->teu <= space &&
         std::find(v.ahead.begin(), v.ahead.end(), s.destination) != v.ahead.end()) {
       s.loaded = ctx.now();
+      teu_loaded_ += s.teu;
+      teu_seconds_ += s.teu * (ctx.now() - s.at_origin).seconds();
       space -= s.teu;
       moves += s.teu;
       yard_teu_ -= s.teu;
@@ -342,12 +344,15 @@ void Port::on_start(sim::Context& ctx) {
 // --------------------------------------------------------------------------------------
 
 namespace {
-constexpr uint64_t kArrive = 1, kRetry = 2;
+constexpr uint64_t kArrive = 1, kRetry = 2, kDepart = 3;
 }
 
-Vessel::Vessel(TradeWorld* world, std::vector<uint32_t> rotation, size_t start_at, int teu,
-               logistics::RoutingOptions routing, Duration first_departure)
+Vessel::Vessel(TradeWorld* world, int service, Duration headway, std::vector<uint32_t> rotation,
+               size_t start_at, int teu, logistics::RoutingOptions routing,
+               Duration first_departure)
     : world_(world),
+      service_(service),
+      headway_(headway),
       rotation_(std::move(rotation)),
       at_(start_at),
       teu_(teu),
@@ -384,7 +389,7 @@ void Vessel::on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) {
   if (tag == kArrive && id == arrival_) {
     arrival_ = sim::kNoTimer;
     arrive(ctx);
-  } else if (tag == kRetry) {
+  } else if (tag == kRetry || tag == kDepart) {
     sail(ctx);
   }
 }
@@ -409,7 +414,15 @@ void Vessel::arrive(sim::Context& ctx) {
 void Vessel::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
   if (const auto* r = msg.get_if<VesselReleased>()) {
     for (const ShipmentPtr& s : r->loaded) cargo_.push_back(s);
-    sail(ctx);
+    // Held to the service's headway behind the vessel ahead of it.
+    SimTime& last = world_->last_departure(service_, rotation_[at_]);
+    const SimTime leave = std::max(ctx.now(), last + headway_);
+    last = leave;
+    if (leave > ctx.now()) {
+      ctx.set_timer(leave - ctx.now(), kDepart);
+    } else {
+      sail(ctx);
+    }
   }
 }
 

@@ -210,8 +210,13 @@ class Port : public sim::Node {
   size_t vessels_waiting() const { return station_.queue_length(); }
   int yard_teu() const { return yard_teu_; }
   const sim::Station& station() const { return station_; }
-  double yard_area() const { return yard_area_; }  // TEU x seconds, for Little's law
+  // TEU x seconds up to `now`, for Little's law.
+  double yard_area(sim::SimTime now) const {
+    return yard_area_ + yard_teu_ * (now - yard_since_).seconds();
+  }
   uint64_t yard_entries() const { return yard_entries_; }
+  double yard_teu_loaded() const { return teu_loaded_; }
+  double yard_teu_seconds() const { return teu_seconds_; }  // dwell of those loaded
 
  private:
   void start_service(sim::Context& ctx, uint64_t call);
@@ -230,12 +235,16 @@ class Port : public sim::Node {
   double yard_area_ = 0;
   sim::SimTime yard_since_;
   uint64_t yard_entries_ = 0;
+  double teu_loaded_ = 0, teu_seconds_ = 0;
 };
 
 class Vessel : public sim::Node {
  public:
-  Vessel(TradeWorld* world, std::vector<uint32_t> rotation, size_t start_at, int teu,
-         logistics::RoutingOptions routing, sim::Duration first_departure);
+  // Vessels of one service keep at least `headway` between their departures from a port (liner
+  // schedules hold a vessel that runs early, which keeps them from bunching).
+  Vessel(TradeWorld* world, int service, sim::Duration headway, std::vector<uint32_t> rotation,
+         size_t start_at, int teu, logistics::RoutingOptions routing,
+         sim::Duration first_departure);
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
   void on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) override;
@@ -250,6 +259,8 @@ class Vessel : public sim::Node {
   void sail(sim::Context& ctx);
   void arrive(sim::Context& ctx);
   TradeWorld* world_;
+  int service_;
+  sim::Duration headway_;
   std::vector<uint32_t> rotation_;
   size_t at_;  // index in rotation_ of the port it is at or sailing to
   int teu_;
@@ -328,6 +339,10 @@ class TradeWorld {
   };
   const std::vector<std::vector<Day>>& days() const { return days_; }
   std::vector<sim::NodeId>& vessels() { return vessels_; }
+  // When the last vessel of `service` left `port` (or is scheduled to).
+  sim::SimTime& last_departure(int service, uint32_t port) {
+    return last_departure_[{service, port}];
+  }
   uint64_t next_shipment_id() { return ++shipments_; }
 
   // Observations, wired to the run file by the scenario.
@@ -349,6 +364,7 @@ class TradeWorld {
   std::map<uint32_t, Sourcing> sourcing_;  // by importer port
   std::vector<std::vector<Day>> days_;     // by importer index
   std::vector<sim::NodeId> vessels_;
+  std::map<std::pair<int, uint32_t>, sim::SimTime> last_departure_;
   uint64_t shipments_ = 0;
 };
 
