@@ -662,9 +662,23 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
   last_new_view_ = {m, nv_bytes};
   report_view(ctx, view_);
   if (mine) report_leader(ctx, view_);
-  // Uncommitted slots of older views are dropped; O's batches are prepared again in this view.
+  // Votes of older views are dropped; O's batches are prepared again in this view. A slot that
+  // prepared in an earlier view keeps its certificate, reset or not: section 4.4's P holds
+  // everything a replica ever prepared above its stable checkpoint, and a later view change
+  // must still carry it (dropping it once let a committed batch be replaced two views later:
+  // long-sweep seed 1556).
   for (auto it = log_.begin(); it != log_.end();) {
-    it = it->second.committed ? std::next(it) : log_.erase(it);
+    Slot& slot = it->second;
+    if (slot.committed) {
+      ++it;
+    } else if (slot.certificate) {
+      std::optional<PreparedProof> certificate = std::move(slot.certificate);
+      slot = Slot{};
+      slot.certificate = std::move(certificate);
+      ++it;
+    } else {
+      it = log_.erase(it);
+    }
   }
   uint64_t max_s = low_watermark_;
   for (const PrePrepare& pp : m.pre_prepares) {
@@ -685,7 +699,10 @@ void PbftReplica::on_new_view(sim::Context& ctx, const NewView& m) {
     }
   }
   next_seq_ = std::max(max_s, low_watermark_) + 1;
-  for (auto& [seq, slot] : log_) next_seq_ = std::max(next_seq_, seq + 1);
+  for (auto& [seq, slot] : log_) {
+    // (A slot holding only an old certificate has no batch in this view: its number is free.)
+    if (slot.committed || slot.pre_prepare) next_seq_ = std::max(next_seq_, seq + 1);
+  }
   watch_pending(ctx);
   if (!mine) forward_all_pending(ctx);  // what the old primary held may be lost with it
   // Votes of this view that arrived before the NEW-VIEW; later views' stay buffered.
