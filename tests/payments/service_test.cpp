@@ -180,16 +180,18 @@ std::unique_ptr<Run> run(const std::string& yaml, const std::vector<Payment>& pa
 // Deterministic banks: fixed processing (domestic 1 h, clearing 2 h), fixed fees (domestic
 // 25.00, clearing 15.00), no compliance holds; domestic banks hold accounts only with the
 // clearing bank of their own currency, so that chains are long.
-const std::string kBanks =
-    "scenario: {name: pay, duration: 30d, seed: 5}\n"
-    "paytest:\n"
-    "  payments:\n"
-    "    correspondent:\n"
-    "      correspondents: []\n"
-    "      domestic: {fee_fixed: 2500, processing: 1h, processing_sigma: 0, "
-    "compliance_probability: 0%}\n"
-    "      clearing: {fee_fixed: 1500, processing: 2h, processing_sigma: 0, "
-    "compliance_probability: 0%}\n";
+std::string banks(const std::string& clearing_compliance = "compliance_probability: 0%") {
+  return "scenario: {name: pay, duration: 30d, seed: 5}\n"
+         "paytest:\n"
+         "  payments:\n"
+         "    correspondent:\n"
+         "      correspondents: []\n"
+         "      domestic: {fee_fixed: 2500, processing: 1h, processing_sigma: 0, "
+         "compliance_probability: 0%}\n"
+         "      clearing: {fee_fixed: 1500, processing: 2h, processing_sigma: 0, " +
+         clearing_compliance + "}\n";
+}
+const std::string kBanks = banks();
 
 TEST(PaymentService, CorrespondentChainsAcrossThreeTimeZones) {
   const Money amount = 10'000'000;  // 100,000.00
@@ -260,6 +262,25 @@ TEST(PaymentService, CorrespondentChainsAcrossThreeTimeZones) {
   EXPECT_EQ(r->counters.at("payments.requests"), 4);
   EXPECT_EQ(r->counters.at("payments.rejections"), 0);
   EXPECT_EQ(r->counters.at("payments.compliance_holds"), 0);
+}
+
+// Every clearing bank holds every payment for a one-hour review: one hold per intermediary, and
+// the hour shows only where it is not absorbed by waiting for a bank to open.
+TEST(PaymentService, ComplianceHoldsAtEveryIntermediary) {
+  const Money amount = 10'000'000;
+  const auto r = run(
+      banks("compliance_probability: 100%, compliance_delay: 1h"),
+      {{utc(0, 1), "CN", "US", amount, "USD"}, {utc(0, 1), "CN", "NL", amount, "EUR"}}, utc(14, 0));
+  ASSERT_TRUE(r->diagnostics.empty()) << r->diagnostics.to_string();
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->counters.at("payments.compliance_holds"), 2 + 2);
+  // CN -> US: clearing-CNY works 10:00-13:00 local (05:00 UTC); clearing-USD receives it at
+  // 00:00 Monday in New York, works 09:00-12:00 local; bank-US 12:00-13:00 local = 18:00 UTC,
+  // one hour later than without holds (the first hour was absorbed by the night in New York).
+  EXPECT_EQ(r->records[0].credited, utc(0, 18));
+  // CN -> NL: clearing-EUR receives it 06:00 local, works 09:00-12:00; bank-NL 12:00-13:00
+  // local = 12:00 UTC, one hour later than without holds.
+  EXPECT_EQ(r->records[1].credited, utc(0, 12));
 }
 
 // With the default relationships (every domestic bank also with the USD and EUR clearing banks)
