@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "models/consensus/checker.hpp"
@@ -286,7 +287,7 @@ void build(sim::World& world) {
   std::vector<sim::NodeId> ids;
   for (size_t i = 0; i < n; ++i) ids.push_back(first_validator + static_cast<sim::NodeId>(i));
   const sim::NodeId first_client = first_validator + static_cast<sim::NodeId>(n);
-  ledger.fee_account = first_client + client_count;  // an account no node owns
+  ledger.fee_account = kFeeAccount;
   auto genesis = std::make_shared<ledger::WorldState>();
   for (size_t c = 0; c < client_count; ++c) {
     genesis->set_balance(first_client + c, int64_t{1} << 50);
@@ -416,7 +417,9 @@ void build(sim::World& world) {
   };
   const uint64_t seed = s.seed();
   for (size_t i = 0; i < n; ++i) {
-    const std::string name = "v" + std::to_string(i);
+    // Appended, not "v" + to_string(i): GCC 12 reports a false -Wrestrict on the latter here.
+    std::string name = "v";
+    name += std::to_string(i);
     const auto index = static_cast<uint32_t>(i);
     Validator* v = nullptr;
     if (protocol == "pbft") {
@@ -484,9 +487,10 @@ void build(sim::World& world) {
   cp.retry_after = s.duration("consortium.clients.retry_after");
   for (size_t c = 0; c < client_count; ++c) {
     const sim::NodeId id = first_client + static_cast<sim::NodeId>(c);
-    r->clients.push_back(&world.emplace<TxClient>("c" + std::to_string(c), {"clients"},
-                                                  site_of(client_sites, c), ids, seed, id, cp,
-                                                  &r->client_observer));
+    std::string name = "c";  // appended: see the validators' names
+    name += std::to_string(c);
+    r->clients.push_back(&world.emplace<TxClient>(name, {"clients"}, site_of(client_sites, c), ids,
+                                                  seed, id, cp, &r->client_observer));
   }
 
   world.at_end([run, &engine, total_rate] {
@@ -522,6 +526,38 @@ void build(sim::World& world) {
 }
 
 }  // namespace
+
+namespace {
+
+// The world's validators and their node ids, by index: the nodes that are validators, whatever
+// their names.
+std::vector<std::pair<Validator*, sim::NodeId>> validator_nodes(sim::World& world) {
+  std::vector<std::pair<Validator*, sim::NodeId>> out;
+  for (const auto& [name, id] : world.names()) {
+    if (auto* v = dynamic_cast<Validator*>(&world.engine().node(id))) out.emplace_back(v, id);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first->index() < b.first->index(); });
+  return out;
+}
+
+}  // namespace
+
+std::vector<sim::NodeId> consortium_validators(sim::World& world) {
+  std::vector<sim::NodeId> out;
+  for (const auto& [v, id] : validator_nodes(world)) out.push_back(id);
+  return out;
+}
+
+void fund_at_genesis(sim::World& world, uint64_t account, int64_t balance) {
+  const auto validators = validator_nodes(world);
+  if (validators.empty()) throw std::logic_error("fund_at_genesis: the world has no consortium");
+  // Every validator starts from the same state: one copy with the new balance, shared by all.
+  auto genesis = std::make_shared<ledger::WorldState>(validators.front().first->state());
+  genesis->set_balance(account, balance);
+  const std::shared_ptr<const ledger::WorldState> shared = std::move(genesis);
+  for (const auto& [v, id] : validators) v->replace_genesis(shared);
+}
 
 void register_model(sim::Registry& registry) {
   declare(registry);

@@ -2,6 +2,7 @@
 #include "models/consensus/validator.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 namespace tradesim::consensus {
@@ -20,6 +21,18 @@ std::string_view behaviour_name(Behaviour b) {
       return "delay";
     case Behaviour::kInvalidProposal:
       return "invalid_proposal";
+  }
+  return "?";
+}
+
+std::string_view tx_outcome_name(TxOutcome o) {
+  switch (o) {
+    case TxOutcome::kApplied:
+      return "applied";
+    case TxOutcome::kFailed:
+      return "failed";
+    case TxOutcome::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -62,11 +75,15 @@ ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::W
   ++executions_;
   Result r;
   if (body.empty()) {
-    r = {before, before_root};
+    r = {before, before_root, nullptr};
   } else {
     auto after = std::make_shared<ledger::WorldState>(*before);
-    for (const ledger::TxPtr& tx : body.transactions()) after->apply(*tx, fee_account);
-    r = {after, after->root()};
+    auto applied = std::make_shared<std::vector<bool>>();
+    applied->reserve(body.size());
+    for (const ledger::TxPtr& tx : body.transactions()) {
+      applied->push_back(after->apply(*tx, fee_account));
+    }
+    r = {after, after->root(), std::move(applied)};
   }
   if (results_.size() >= kCapacity) {
     older_ = std::move(results_);
@@ -90,6 +107,15 @@ Validator::Validator(std::vector<sim::NodeId> validators, uint32_t index, uint64
   keys_.reserve(n_);
   for (sim::NodeId v : validators_)
     keys_.push_back(ledger::KeyPair::derive(run_seed, v).public_key());
+  state_root_ = state_->root();
+}
+
+void Validator::replace_genesis(std::shared_ptr<const ledger::WorldState> genesis) {
+  if (chain_.height() != 0) {
+    throw std::logic_error("validator " + std::to_string(validators_[index_]) +
+                           ": the genesis state cannot change after a block was committed");
+  }
+  state_ = std::move(genesis);
   state_root_ = state_->root();
 }
 
@@ -247,13 +273,14 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   }
   mempool_.remove_committed(*body);
   const ledger::Block& tip = chain_.tip();
-  notify_clients(ctx, tip);
+  notify_clients(ctx, tip, r.applied.get());
   if (shared_->observer.block_committed)
     shared_->observer.block_committed(ctx.self(), tip, ctx.now());
   return tip;
 }
 
-void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block) {
+void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block,
+                               const std::vector<bool>* applied) {
   if (waiting_clients_.empty()) return;
   const ledger::TxBatch& body = *block.body;
   // (position in the block, waiting entry): clients are told in block order.
@@ -272,7 +299,11 @@ void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block) {
   }
   for (const auto& [pos, it] : found) {
     if (behaviour_ != Behaviour::kSilent) {
-      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height}, 32 + 8));
+      const TxOutcome outcome = applied == nullptr ? TxOutcome::kUnknown
+                                : (*applied)[pos]  ? TxOutcome::kApplied
+                                                   : TxOutcome::kFailed;
+      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height, outcome},
+                                              32 + 8 + 1));
     }
     waiting_clients_.erase(it);
   }
@@ -316,7 +347,9 @@ bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certif
   for (const ledger::Block& b : s.blocks) {
     chain_.append_certified(b);
     mempool_.remove_committed(*b.body);
-    notify_clients(ctx, b);  // a pruned body names no transactions: their clients will retry
+    // A pruned body names no transactions: their clients will retry. The blocks were not
+    // executed here, so their outcome is unknown.
+    notify_clients(ctx, b, nullptr);
     if (shared_->observer.block_committed) {
       shared_->observer.block_committed(ctx.self(), chain_.tip(), ctx.now());
     }

@@ -72,9 +72,17 @@ struct SubmitTx {  // client -> validator
 struct ForwardTxs {  // validator -> the validators that propose next
   std::vector<ledger::TxPtr> txs;
 };
+// Whether a committed transaction changed the world state.
+enum class TxOutcome : uint8_t {
+  kApplied,
+  kFailed,   // ordered, but it changed nothing (a payment from an account that cannot pay)
+  kUnknown,  // the validator took the block by state transfer, without executing it
+};
+std::string_view tx_outcome_name(TxOutcome o);
 struct TxCommitted {  // validator -> client, once its block is committed
   ledger::Digest id;
   uint64_t height;
+  TxOutcome outcome = TxOutcome::kApplied;
 };
 
 // What validators report, for metrics and for the property checkers. Every member may be empty.
@@ -100,6 +108,9 @@ class ExecutionMemo {
   struct Result {
     std::shared_ptr<const ledger::WorldState> state;
     ledger::Digest root;
+    // By position in the block body: did the transaction apply (WorldState::apply)? Empty for
+    // an empty body.
+    std::shared_ptr<const std::vector<bool>> applied;
   };
   Result apply(const std::shared_ptr<const ledger::WorldState>& before,
                const ledger::Digest& before_root, const ledger::TxBatch& body,
@@ -152,6 +163,10 @@ class Validator : public sim::Node {
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) final;
   void on_timer(sim::Context& ctx, sim::TimerId id, uint64_t tag) final;
   void on_crash(sim::SimTime at) override;  // derived protocols call it too
+  // Before the run, while no block is committed: start from `genesis` instead of the shared
+  // genesis state (models built after the consortium fund their ledger accounts this way: see
+  // fund_at_genesis in scenario.hpp). Throws std::logic_error once a block is committed.
+  void replace_genesis(std::shared_ptr<const ledger::WorldState> genesis);
 
   void set_behaviour(Behaviour b, sim::Duration delay = {}) {
     behaviour_ = b;
@@ -238,7 +253,9 @@ class Validator : public sim::Node {
  private:
   static constexpr uint64_t kForwardTimer = ~uint64_t{0};
   void on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m);
-  void notify_clients(sim::Context& ctx, const ledger::Block& block);
+  // `applied`: the outcome of each transaction by position in the body; null: not executed here.
+  void notify_clients(sim::Context& ctx, const ledger::Block& block,
+                      const std::vector<bool>* applied);
 
   ledger::Chain chain_;
   std::shared_ptr<const ledger::WorldState> state_;

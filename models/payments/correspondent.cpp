@@ -56,10 +56,12 @@ void Bank::reject(sim::Context& ctx, uint64_t payment_id, std::string_view reaso
 }
 
 void Bank::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
-  const auto* t = msg.get_if<CreditTransfer>();
-  if (t == nullptr) return;
-  if (t->hops >= t->route.size() || t->route[t->hops] != ctx.self()) {
-    return reject(ctx, t->payment_id, "bank not on the payment's route");
+  if (const auto* t = msg.get_if<CreditTransfer>()) accept(ctx, *t);
+}
+
+void Bank::accept(sim::Context& ctx, const CreditTransfer& t) {
+  if (t.hops >= t.route.size() || t.route[t.hops] != ctx.self()) {
+    return reject(ctx, t.payment_id, "bank not on the payment's route");
   }
   // The work this payment needs here, then when it is done within business hours.
   sim::Duration work = params_.processing.draw(ctx.rng());
@@ -67,12 +69,12 @@ void Bank::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
     ++compliance_holds_;
     work += params_.compliance.delay.draw(ctx.rng());
     if (observer_ && observer_->compliance_hold) {
-      observer_->compliance_hold(ctx.self(), t->payment_id, ctx.now());
+      observer_->compliance_hold(ctx.self(), t.payment_id, ctx.now());
     }
   }
   const sim::SimTime done = calendar_.completion_time(ctx.now(), work);
   const uint64_t tag = next_tag_++;
-  in_process_.emplace(tag, InProcess{*t, done});
+  in_process_.emplace(tag, InProcess{t, done});
   ctx.set_timer(done - ctx.now(), tag);
 }
 

@@ -114,10 +114,15 @@ class Bank : public sim::Node {
   Money fees_earned() const { return fees_earned_; }
   size_t in_process() const { return in_process_.size(); }
 
+ protected:
+  // Takes a payment into processing here: draws the work, the compliance hold, and finishes it
+  // within the business calendar (the transfer's route must name this bank at position hops).
+  void accept(sim::Context& ctx, const CreditTransfer& t);
+  void reject(sim::Context& ctx, uint64_t payment_id, std::string_view reason);
+
  private:
   // This bank's fee on `t` and who bears it (MT103 field 71A semantics).
   void take_fee(CreditTransfer& t) const;
-  void reject(sim::Context& ctx, uint64_t payment_id, std::string_view reason);
 
   BankParams params_;
   BusinessCalendar calendar_;

@@ -7,6 +7,20 @@
 
 namespace tradesim::payments {
 
+void CommitReplies::add(consensus::TxOutcome outcome) {
+  switch (outcome) {
+    case consensus::TxOutcome::kApplied:
+      ++applied;
+      return;
+    case consensus::TxOutcome::kFailed:
+      ++failed;
+      return;
+    case consensus::TxOutcome::kUnknown:
+      ++unknown;
+      return;
+  }
+}
+
 ledger::Transaction make_payment_transaction(const PaymentOrder& order, sim::NodeId payer,
                                              uint64_t nonce, Money fee, sim::SimTime now,
                                              uint32_t payload_bytes, const ledger::KeyPair& key) {
@@ -67,7 +81,7 @@ void LedgerPayer::initiate(sim::Context& ctx, const PaymentOrder& order) {
                                                     ctx.now(), params_.payload_bytes, key_);
   ctx.charge(params_.sign_cost);
   const ledger::TxPtr sealed = ledger::seal(std::move(tx));
-  pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, 0};
+  pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, {}};
   send_to_validators(ctx, sealed);
   arm_retry(ctx);
 }
@@ -108,7 +122,7 @@ void LedgerPayer::on_own_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   for (auto& [id, p] : pending_) {
     if (ctx.now() < p.last_sent + params_.retry_after) continue;
     p.last_sent = ctx.now();
-    p.replies = 0;
+    p.replies = {};
     ++resent_;
     send_to_validators(ctx, p.tx);
   }
@@ -120,7 +134,18 @@ void LedgerPayer::on_other_message(sim::Context& ctx, sim::NodeId, const sim::Me
   if (m == nullptr) return;
   const auto it = pending_.find(m->id);
   if (it == pending_.end()) return;
-  if (++it->second.replies < needed_) return;
+  it->second.replies.add(m->outcome);
+  if (it->second.replies.total() < needed_) return;
+  if (!it->second.replies.applied_in_the_end()) {
+    // Ordered, but the payer's account could not pay: nothing moved, nobody is credited.
+    ++failed_;
+    const uint64_t payment_id = ledger_record(*it->second.tx, it->second.submitted, ctx.now()).id;
+    pending_.erase(it);
+    if (observer_ && observer_->rejected) {
+      observer_->rejected(ctx.self(), payment_id, "ledger payment failed: insufficient funds");
+    }
+    return;
+  }
   ++confirmed_;
   const PaymentRecord r = ledger_record(*it->second.tx, it->second.submitted, ctx.now());
   pending_.erase(it);

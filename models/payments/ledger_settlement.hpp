@@ -27,6 +27,16 @@ struct LedgerSettlementParams {
   sim::Duration retry_after = sim::Duration::from_ns(5 * sim::units::kSecond);
 };
 
+// The TxCommitted replies a submitter holds for one transaction, and what they say it did.
+struct CommitReplies {
+  uint32_t applied = 0, failed = 0, unknown = 0;
+  void add(consensus::TxOutcome outcome);
+  uint32_t total() const { return applied + failed + unknown; }
+  // Applied unless more of the replies that know say it failed than say it applied (validators
+  // that caught up by state transfer do not know, and honest ones that know agree).
+  bool applied_in_the_end() const { return failed <= applied; }
+};
+
 // The signed ledger payment for `order`: sender = payer's ledger account (its node id),
 // recipient = the beneficiary's node id, amount and fee in the ledger's unit (the order's
 // currency is not converted: the ledger holds one settlement asset).
@@ -51,6 +61,9 @@ class LedgerPayer : public Payer {
   std::string_view kind() const override { return "ledger-payer"; }
 
   uint64_t confirmed() const { return confirmed_; }
+  uint64_t failed() const {
+    return failed_;
+  }  // committed, but the ledger refused to move the money
   uint64_t resent() const { return resent_; }
   size_t pending() const { return pending_.size(); }
 
@@ -70,13 +83,14 @@ class LedgerPayer : public Payer {
   size_t needed_;  // confirmations
   uint64_t nonce_ = 0;
   uint64_t confirmed_ = 0;
+  uint64_t failed_ = 0;
   uint64_t resent_ = 0;
   bool retry_armed_ = false;
   struct Pending {
     sim::SimTime submitted;
     sim::SimTime last_sent;
     ledger::TxPtr tx;
-    uint32_t replies = 0;
+    CommitReplies replies;
   };
   // By transaction id; an ordered map so that retries go out in a deterministic order.
   std::map<ledger::Digest, Pending> pending_;

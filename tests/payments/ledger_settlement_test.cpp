@@ -81,6 +81,7 @@ struct LedgerWorld {
   consensus::ValidatorShared shared;
   PaymentObserver observer;
   std::vector<PaymentRecord> records;
+  std::vector<uint64_t> rejected;
   std::vector<consensus::RaftNode*> validators;
   LedgerPayer* payer = nullptr;
   Beneficiary* exporter = nullptr;
@@ -108,6 +109,9 @@ struct LedgerWorld {
           i, sites[i], ids, i, seed, consensus::RaftParams{}, ledger, &shared));
     }
     observer.credited = [this](const PaymentRecord& r) { records.push_back(r); };
+    observer.rejected = [this](sim::NodeId, uint64_t id, std::string_view) {
+      rejected.push_back(id);
+    };
     LedgerSettlementParams params;
     params.fee = 3;
     payer = &engine.emplace_node<LedgerPayer>(kPayer, sites[0], std::move(orders), ids, seed,
@@ -169,6 +173,33 @@ TEST(LedgerSettlement, PayInAdvanceAndOnDeliveryThroughRaft) {
     EXPECT_EQ(v->state().balance(LedgerWorld::kExporter), 12000);
     EXPECT_EQ(v->state().balance(LedgerWorld::kPayer), 1'000'000 - 12000 - 6);
     EXPECT_EQ(v->state().balance(LedgerWorld::kFeeAccount), 6);
+  }
+}
+
+// The payer holds 1,000,000: the first payment of 600,000 (+ fee 3) applies, the second is
+// ordered but cannot be paid; the validators say so (TxOutcome::kFailed) and the payer reports
+// it rejected instead of crediting the exporter.
+TEST(LedgerSettlement, PaymentThePayerCannotFundIsRejected) {
+  std::vector<PaymentOrder> orders = {{.id = 1,
+                                       .beneficiary = LedgerWorld::kExporter,
+                                       .amount = 600'000,
+                                       .at = sim::SimTime::zero() + 1_s},
+                                      {.id = 2,
+                                       .beneficiary = LedgerWorld::kExporter,
+                                       .amount = 600'000,
+                                       .at = sim::SimTime::zero() + 2_s}};
+  LedgerWorld w(4, std::move(orders), {});
+  w.engine.run({.until = sim::SimTime::zero() + 4_s});
+  ASSERT_EQ(w.records.size(), 1u);
+  EXPECT_EQ(w.records[0].id, 1u);
+  EXPECT_EQ(w.rejected, std::vector<uint64_t>{2});
+  EXPECT_EQ(w.payer->confirmed(), 1u);
+  EXPECT_EQ(w.payer->failed(), 1u);
+  EXPECT_EQ(w.payer->pending(), 0u);
+  EXPECT_EQ(w.exporter->credits.size(), 1u);
+  for (const consensus::RaftNode* v : w.validators) {
+    EXPECT_EQ(v->state().balance(LedgerWorld::kExporter), 600'000);
+    EXPECT_EQ(v->state().balance(LedgerWorld::kPayer), 1'000'000 - 600'000 - 3);
   }
 }
 
