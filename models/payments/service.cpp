@@ -114,8 +114,10 @@ std::vector<Field> service_fields() {
              "transaction on the scenario's `consortium` (which must be present)"),
       choice("charges", {"SHA", "OUR", "BEN"}, "SHA",
              "correspondent banking: who bears the banks' fees (MT103 field 71A)"),
-      Field::scalar("site", FieldType::kString, "\"\"",
-                    "network site of every bank or gateway (empty: none)"),
+      Field::scalar(
+          "site", FieldType::kString, "\"\"",
+          "network site of every bank or gateway (empty: the site of the model that uses the "
+          "service)"),
       Field::scalar("record", FieldType::kBool, "true",
                     "one row per credited payment in /events/payments"),
       Field::object(
@@ -166,7 +168,8 @@ std::vector<Field> service_fields() {
 }
 
 std::shared_ptr<PaymentService> PaymentService::build(sim::World& world, const std::string& path,
-                                                      const std::vector<Country>& countries) {
+                                                      const std::vector<Country>& countries,
+                                                      sim::SiteId default_site) {
   const sim::Scenario& s = world.scenario();
   sim::Diagnostics& diagnostics = world.diagnostics();
   // The countries come from the calling model's data: report bad ones at its section.
@@ -235,7 +238,7 @@ std::shared_ptr<PaymentService> PaymentService::build(sim::World& world, const s
     svc->open_.erase(payment_id);
   };
 
-  sim::SiteId site = 0;
+  sim::SiteId site = default_site;
   const std::string site_name = s.text(path + ".site");
   if (!site_name.empty()) {
     const auto found = world.site(site_name, s.at(path + ".site").mark, path + ".site");

@@ -55,8 +55,11 @@ class PaymentService {
   // Builds the bank nodes (correspondent) or ledger gateway nodes (ledger) for these countries
   // into the world, reading the keys under `path` (e.g. "trade.payments"); errors go to
   // world.diagnostics() with the key's position, and then nothing is returned.
+  // `default_site` places the banks or gateways when the `site` key is empty (the site of the
+  // model's own nodes, so that they reach them).
   static std::shared_ptr<PaymentService> build(sim::World& world, const std::string& path,
-                                               const std::vector<Country>& countries);
+                                               const std::vector<Country>& countries,
+                                               sim::SiteId default_site = 0);
   // Where a node in `country` sends PayRequest. Throws std::invalid_argument for a country the
   // service was not built for.
   sim::NodeId access_node(const std::string& country) const;

@@ -458,6 +458,21 @@ void build(sim::World& world) {
         site, &w, importer_ids[i], supply::DemandProcess(d));
   }
   world.add("trade-monitor", {}, site, std::move(monitor_ptr));
+  for (size_t k = 0; k < run->exporters.size(); ++k) {
+    w.country_of[exporter_ids[k]] = run->exporters[k]->country();
+  }
+
+  // --- Payments: correspondent banks or ledger gateways, one access node per country.
+  std::vector<payments::Country> pay_countries;
+  for (const std::string& c : port_countries) {
+    double offset = 0;
+    for (const PortInfo& pi : w.ports()) {
+      if (pi.country == c) offset = w.graph().location(pi.location).utc_offset_hours;
+    }
+    pay_countries.push_back({c, offset, countries.at(c).currency});
+  }
+  w.payments = payments::PaymentService::build(world, "trade.payments", pay_countries, site);
+  if (!w.payments) return;
 
   // --- Sourcing: the gravity model's flow from each exporter country to each importer country,
   // shared among that country's exporters that a service connects to the importer's port.
@@ -877,6 +892,10 @@ void register_model(sim::Registry& registry) {
                           Field::scalar("to_importer", FieldType::kDuration, "1d",
                                         "inland delivery after release")
                               .at_least(0)}),
+           Field::object("payments",
+                         "How importers pay exporters: correspondent banking or the ledger "
+                         "(docs/payments.md).",
+                         payments::service_fields()),
            Field::object(
                "costs", "Prices and costs.",
                {Field::scalar("unit_price", FieldType::kFloat, "20", "USD per unit").at_least(0),

@@ -142,9 +142,7 @@ void Importer::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& ms
     g.at_importers -= shipped;
     g.sold += shipped;
     if (world_->delivered) world_->delivered(s);
-    if (!world_->params().pay_in_advance && world_->payment_due) {
-      world_->payment_due(ctx.self(), s.exporter, s.units * world_->params().unit_price);
-    }
+    if (!world_->params().pay_in_advance) pay(ctx, s.order, s.exporter, s.units);
   }
 }
 
@@ -171,9 +169,22 @@ void Importer::review(sim::Context& ctx) {
                     ctx.now()};
   ctx.send(exporter, sim::Message::make(order, 64));
   if (world_->orders) world_->orders->add();
-  if (p.pay_in_advance && world_->payment_due) {
-    world_->payment_due(ctx.self(), exporter, units * p.unit_price);
-  }
+  if (p.pay_in_advance) pay(ctx, order.id, exporter, units);
+}
+
+// The importer instructs its bank (or the ledger gateway of its country) to pay the exporter.
+void Importer::pay(sim::Context& ctx, uint64_t order, sim::NodeId exporter, double units) {
+  if (!world_->payments) return;
+  const payments::PayRequest request{
+      order,
+      exporter,
+      world_->country_of.at(exporter),
+      static_cast<payments::Money>(std::llround(units * world_->params().unit_price * 100)),
+      "USD",
+      world_->params().pay_in_advance ? payments::PaymentTerms::kInAdvance
+                                      : payments::PaymentTerms::kOnDelivery};
+  ctx.send(world_->payments->access_node(country_),
+           sim::Message::make(request, payments::kPayRequestBytes));
 }
 
 // ---- Exporter
@@ -195,7 +206,17 @@ void Exporter::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& ms
   if (const auto* o = msg.get_if<Order>()) {
     backlog_.push_back(*o);
     ship_ready(ctx);
+  } else if (const auto* c = msg.get_if<payments::PaymentCredited>()) {
+    if (world_->params().pay_in_advance) {
+      paid_.insert(c->record.id);
+      ship_ready(ctx);
+    }
   }
+}
+
+// Paid in advance: an order is produced and shipped only once its payment has arrived.
+bool Exporter::cleared_to_ship(const Order& o) const {
+  return !world_->params().pay_in_advance || !world_->payments || paid_.count(o.id) != 0;
 }
 
 // Daily: finished production joins the stock; new production starts for the backlog not yet
@@ -209,7 +230,7 @@ void Exporter::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
     pipeline_.pop_front();
   }
   double owed = 0;
-  for (const Order& o : backlog_) owed += o.units;
+  for (const Order& o : backlog_) owed += cleared_to_ship(o) ? o.units : 0;
   const double uncovered = owed - planned_;
   const double make = std::min(std::max(0.0, uncovered), capacity_per_day_ * capacity_factor_);
   if (make > 0) {
@@ -225,15 +246,18 @@ void Exporter::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
 void Exporter::ship_ready(sim::Context& ctx) {
   const TradeParams& p = world_->params();
   GoodsLedger& g = world_->goods();
-  while (!backlog_.empty() && backlog_.front().units <= stock_ + 1e-9) {
+  while (!backlog_.empty() && backlog_.front().units <= stock_ + 1e-9 &&
+         cleared_to_ship(backlog_.front())) {
     const Order o = backlog_.front();
     backlog_.pop_front();
+    paid_.erase(o.id);
     stock_ -= o.units;
     planned_ -= o.units;
     g.at_exporters -= o.units;
     g.in_transit += o.units;
     auto s = std::make_shared<Shipment>();
     s->id = world_->next_shipment_id();
+    s->order = o.id;
     s->exporter = ctx.self();
     s->importer = o.importer;
     s->origin = port_;

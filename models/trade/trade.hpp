@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "models/logistics/routes.hpp"
+#include "models/payments/service.hpp"
 #include "models/supply/demand.hpp"
 #include "models/supply/inventory.hpp"
 #include "sim/metrics.hpp"
@@ -26,6 +28,7 @@ namespace tradesim::trade {
 // One order's goods on their way: the unit of transport (whole containers) and of lead time.
 struct Shipment {
   uint64_t id = 0;
+  uint64_t order = 0;
   sim::NodeId exporter = 0, importer = 0;
   uint32_t origin = 0, destination = 0;  // indices into TradeWorld::ports
   double units = 0;
@@ -44,7 +47,7 @@ struct Purchase {  // consumer -> importer: a day's demand
   double units;
 };
 struct Order {  // importer -> exporter
-  uint64_t id;
+  uint64_t id;  // also the id of its payment
   sim::NodeId importer;
   uint32_t destination;  // the importer's port
   double units;
@@ -149,6 +152,7 @@ class Importer : public sim::Node {
 
  private:
   void review(sim::Context& ctx);
+  void pay(sim::Context& ctx, uint64_t order, sim::NodeId exporter, double units);
   void advance(sim::SimTime now);
   void take_out(sim::SimTime now, double units);
   TradeWorld* world_;
@@ -183,11 +187,13 @@ class Exporter : public sim::Node {
 
  private:
   void ship_ready(sim::Context& ctx);
+  bool cleared_to_ship(const Order& o) const;
   TradeWorld* world_;
   uint32_t index_;
   uint32_t port_;
   std::string country_;
   double capacity_per_day_;
+  std::set<uint64_t> paid_;  // orders paid in advance
   double capacity_factor_ = 1;
   double stock_ = 0;  // finished goods
   std::deque<Order> backlog_;
@@ -348,7 +354,9 @@ class TradeWorld {
   // Observations, wired to the run file by the scenario.
   std::function<void(const Shipment&)> delivered;
   std::function<void(sim::NodeId vessel, double extra_km, sim::Duration extra_time)> rerouted;
-  std::function<void(sim::NodeId importer, sim::NodeId exporter, double amount)> payment_due;
+  // Payments go through this service (correspondent banks or ledger gateways) when it is set.
+  std::shared_ptr<payments::PaymentService> payments;
+  std::map<sim::NodeId, std::string> country_of;  // exporters' countries, for payees
   sim::Counter* orders = nullptr;
 
  private:
