@@ -1,0 +1,145 @@
+"""The trade world end to end (issue 5): conservation of goods, Little's law on every port queue
+and importer stock, re-routing around a closed Suez Canal, what the ledger changes, shocks and
+their recovery records, and errors in a trade section."""
+import os
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "analysis", "tests"))
+from conftest import run, tradesim  # noqa: E402,F401  (shared fixtures)
+
+SCENARIOS = os.path.join(SOURCE, "scenarios")
+DAY_NS = 86400 * 10**9
+
+
+def simulate(tradesim, tmp_path, name, *sets):
+    out = tmp_path / (os.path.basename(name).replace(".yaml", "") + ".h5")
+    args = [tradesim, "run", os.path.join(SCENARIOS, name), "-o", str(out), "-q"]
+    for s in sets:
+        args += ["--set", s]
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    return h5py.File(out, "r")
+
+
+def summary(f, key):
+    return float(f["summary"][key][()])
+
+
+def table(f, name):
+    return f["events"][name]
+
+
+def text(column):
+    return np.array([x.decode() if isinstance(x, bytes) else x for x in column[:]])
+
+
+@pytest.mark.parametrize("name", ["shocks/canal-closure.yaml", "shocks/pandemic-ledger.yaml"])
+def test_goods_are_conserved_at_every_sample(tradesim, tmp_path, name):
+    f = simulate(tradesim, tmp_path, name)
+    imbalance = f["timeseries"]["trade.goods.imbalance"]["value"][:]
+    in_transit = f["timeseries"]["trade.goods.in_transit"]["value"][:]
+    sold = f["timeseries"]["trade.goods.sold"]["value"][:]
+    assert len(imbalance) >= 240  # a sample a day
+    assert sold[-1] > 1e8 and in_transit.max() > 1e7  # goods did move
+    # produced = at exporters + in transit + at importers + sold + lost, to rounding
+    assert np.abs(imbalance).max() < 1e-6 * sold[-1]
+    assert summary(f, "trade.goods_max_imbalance") < 1e-6 * sold[-1]
+
+
+@pytest.mark.parametrize("name", ["trade/asia-europe.yaml", "shocks/port-congestion.yaml"])
+def test_littles_law_holds_for_every_port_queue_and_stock(tradesim, tmp_path, name):
+    # A long run (about eight years): L = lambda W within 1% for every berth queue, port yard
+    # and importer stock.
+    f = simulate(tradesim, tmp_path, name, "scenario.duration=3000d")
+    little = table(f, "little")
+    queues = text(little["queue"])
+    L, lam, W = little["L"][:], little["lambda_per_day"][:], little["W_days"][:]
+    assert len(queues) == 2 * 12 + 42  # berths and yard of 12 ports, 42 importers
+    busy = 0
+    for q, l, lw in zip(queues, L, lam * W):
+        if max(l, lw) == 0:
+            continue  # a queue nothing ever waited in
+        busy += 1
+        assert abs(l - lw) <= 0.01 * max(l, lw), f"{q}: L={l} lambda*W={lw}"
+    assert busy >= 42 + 5
+    if "port-congestion" in name:  # the shock made vessels queue for Rotterdam's berths
+        berths = L[list(queues).index("port:NLRTM:berths")]
+        assert berths > 0
+
+
+def test_closing_suez_sends_vessels_at_sea_round_the_cape(tradesim, tmp_path):
+    base = simulate(tradesim, tmp_path, "trade/asia-europe.yaml")
+    assert summary(base, "trade.reroutes") == 0
+    f = simulate(tradesim, tmp_path, "shocks/canal-closure.yaml")
+    reroutes = table(f, "reroutes")
+    t = reroutes["t_ns"][:] / DAY_NS
+    extra = reroutes["extra_km"][:]
+    assert len(t) > 0
+    assert summary(f, "trade.reroutes") == len(t)
+    assert np.all((t >= 150) & (t < 156))  # while the canal was closed
+    # Via the Cape of Good Hope instead of Suez: Singapore-Rotterdam is about 3,300 nm
+    # (6,100 km) longer; vessels further on (in the Red Sea) turn back and add more.
+    assert np.all(extra > 4000) and np.all(extra < 20000)
+    ships = table(f, "shipments")
+    diverted = ships["extra_km"][:] > 0
+    loaded = ships["loaded_ns"][:] / DAY_NS
+    discharged = ships["discharged_ns"][:] / DAY_NS
+    assert diverted.sum() > 0
+    # Only cargo on board during the closure was diverted: loaded before it ended, discharged
+    # after it began.
+    assert np.all(loaded[diverted] < 156) and np.all(discharged[diverted] > 150)
+    assert summary(f, "trade.lead_time_mean") > summary(base, "trade.lead_time_mean")
+
+
+def test_the_ledger_clears_customs_faster_and_settles_in_seconds(tradesim, tmp_path):
+    paper = simulate(tradesim, tmp_path, "shocks/canal-closure.yaml")
+    ledger = simulate(tradesim, tmp_path, "shocks/canal-closure-ledger.yaml")
+    assert summary(ledger, "trade.lead_time_customs") < 0.5 * summary(paper, "trade.lead_time_customs")
+    # Correspondent banking takes hours to days (cut-offs, time zones); the ledger seconds.
+    assert summary(paper, "payments.time_to_credit_median") > 4
+    assert summary(ledger, "payments.time_to_credit_median") < 1 / 60
+    for f in (paper, ledger):
+        pays = table(f, "payments")
+        assert len(pays["payment"][:]) == summary(f, "payments.count") > 1000
+    assert np.all(table(ledger, "payments")["intermediaries"][:] == 0)
+    assert table(paper, "payments")["intermediaries"][:].min() >= 1
+
+
+def test_shocks_leave_recovery_records(tradesim, tmp_path):
+    f = simulate(tradesim, tmp_path, "shocks/pandemic.yaml")
+    rec = table(f, "recovery")
+    tts, ttr = rec["tts_d"][:], rec["ttr_d"][:]
+    assert len(tts) > 10  # importers felt it
+    assert np.all(rec["min_fill_rate"][:] <= rec["pre_fill_rate"][:])
+    assert np.nanmin(tts) >= 0 and np.isfinite(tts).sum() > 0
+    assert summary(f, "trade.fill_rate") < 0.9
+
+    g = simulate(tradesim, tmp_path, "shocks/port-congestion.yaml")
+    days = table(g, "port_days")
+    port = text(days["port"])
+    t = days["t_ns"][:] / DAY_NS
+    rtm = port == "NLRTM"
+    during = rtm & (t > 150.5) & (t < 179.5)
+    after = rtm & (t > 181)
+    assert np.all(days["berths_open"][:][during] == 1)  # 10 berths at factor 0.1
+    assert days["vessels_waiting"][:][during].max() > 0  # and vessels queue for it
+    assert np.all(days["berths_open"][:][after] == 10)
+
+
+def test_a_bad_port_code_names_file_line_column_and_key(tradesim, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "extends: " + os.path.join(SCENARIOS, "trade", "asia-europe.yaml") + "\n"
+        "scenario:\n  name: bad\n"
+        "trade:\n  ports:\n    - {code: CNSHA}\n    - {code: XXNOP, berths: 3}\n")
+    out = tmp_path / "out.h5"
+    r = run([tradesim, "run", str(bad), "-o", str(out)])
+    assert r.returncode == 3
+    assert f"{bad}:7:14: trade.ports.1.code: \"XXNOP\" is not a port" in r.stderr
+    assert not out.exists() and not (tmp_path / "out.h5.partial").exists()
