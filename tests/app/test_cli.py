@@ -183,7 +183,17 @@ def consortium_run(tradesim, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("which", ["port_run", "consortium_run"])
+@pytest.fixture(scope="module")
+def trade_run(tradesim, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trade") / "trade.h5"
+    r = run([tradesim, "run", os.path.join(SOURCE, "scenarios", "shocks", "canal-closure-ledger.yaml"),
+             "-o", str(out), "-q", "--set", "scenario.duration=80d", "--set", "trade.warmup=5d",
+             "--set", "timeline.0.at=60d"])
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.mark.parametrize("which", ["port_run", "consortium_run", "trade_run"])
 def test_output_format_documents_every_dataset_of_a_real_run(request, which):
     path = request.getfixturevalue(which)
     doc = open(os.path.join(SOURCE, "docs", "output-format.md"), encoding="utf-8").read()
