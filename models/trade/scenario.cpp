@@ -157,7 +157,9 @@ class Monitor : public sim::Node {
          {"vessels_waiting", sim::ColumnType::kInt, "vessels", "vessels queued for a berth"},
          {"berths_busy", sim::ColumnType::kInt, "berths", "berths in use"},
          {"berths_open", sim::ColumnType::kInt, "berths", "berths open"},
-         {"yard_teu", sim::ColumnType::kInt, "TEU", "containers waiting for a vessel"}});
+         {"yard_teu", sim::ColumnType::kInt, "TEU", "containers waiting for a vessel"},
+         {"gate_teu", sim::ColumnType::kInt, "TEU",
+          "containers waiting at the gate of a full yard"}});
     stock_rows_ =
         &m.table("stock_days", "each importer once a day",
                  {{"t_ns", sim::ColumnType::kInt, "ns", "time of the sample"},
@@ -202,7 +204,7 @@ class Monitor : public sim::Node {
       port_rows_->append(
           {now, run_->world->ports()[k].code, static_cast<int64_t>(p->vessels_waiting()),
            static_cast<int64_t>(p->station().busy()), static_cast<int64_t>(p->station().servers()),
-           static_cast<int64_t>(p->yard_teu())});
+           static_cast<int64_t>(p->yard_teu()), static_cast<int64_t>(p->gate_teu())});
     }
     vessels_waiting_->set(static_cast<double>(waiting));
     yard_->set(yard);
@@ -336,9 +338,9 @@ void build(sim::World& world) {
     const auto index = static_cast<uint32_t>(w.ports().size());
     port_index[code] = index;
     w.ports().push_back({code, *loc, l.country, l.region, 0});
-    auto& port =
-        world.emplace<Port>(code, {"ports", "region:" + l.region, "country:" + l.country}, site, &w,
-                            index, static_cast<int>(s.integer(path + ".berths")));
+    auto& port = world.emplace<Port>(code, {"ports", "region:" + l.region, "country:" + l.country},
+                                     site, &w, index, static_cast<int>(s.integer(path + ".berths")),
+                                     static_cast<int>(s.teu(path + ".yard")));
     (void)port;
     w.ports().back().node = *world.find(code);
     run->ports.push_back(&port);
@@ -786,7 +788,11 @@ void register_model(sim::Registry& registry) {
   Field port = Field::object("ports", "The ports of the world (UN/LOCODE from locations.csv).", {});
   port.type = FieldType::kList;
   port.fields = {Field::scalar("code", FieldType::kString, "", "UN/LOCODE, e.g. NLRTM").must(),
-                 Field::scalar("berths", FieldType::kInt, "8", "container berths").at_least(1)};
+                 Field::scalar("berths", FieldType::kInt, "8", "container berths").at_least(1),
+                 Field::scalar("yard", FieldType::kTeu, "0 TEU",
+                               "yard capacity; containers arriving at a full yard wait at the "
+                               "gate (0: unlimited)")
+                     .at_least(0)};
   Field service = list_of(
       "services", "Liner services: vessels that call at a loop of ports in turn.",
       {Field::scalar("name", FieldType::kString, "", "service name (vessels are name-1, ...)")

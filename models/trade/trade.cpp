@@ -274,8 +274,30 @@ void Exporter::ship_ready(sim::Context& ctx) {
 // ---- Port
 // ----------------------------------------------------------------------------------------
 
-Port::Port(TradeWorld* world, uint32_t index, int berths)
-    : world_(world), index_(index), berths_(berths), station_(berths) {}
+Port::Port(TradeWorld* world, uint32_t index, int berths, int yard_capacity)
+    : world_(world),
+      index_(index),
+      berths_(berths),
+      station_(berths),
+      yard_capacity_(yard_capacity) {}
+
+void Port::admit(SimTime now, const ShipmentPtr& s) {
+  advance_yard(now);
+  s->at_origin = now;
+  yard_.push_back(s);
+  yard_teu_ += s->teu;
+  ++yard_entries_;
+}
+
+// Room freed in the yard lets the containers at the gate in, oldest first.
+void Port::admit_from_gate(SimTime now) {
+  while (!gate_.empty() &&
+         (yard_capacity_ == 0 || yard_teu_ + gate_.front()->teu <= yard_capacity_)) {
+    gate_teu_ -= gate_.front()->teu;
+    admit(now, gate_.front());
+    gate_.pop_front();
+  }
+}
 
 void Port::advance_yard(SimTime now) {
   yard_area_ += static_cast<double>(yard_teu_) * (now - yard_since_).seconds();
@@ -284,11 +306,12 @@ void Port::advance_yard(SimTime now) {
 
 void Port::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
   if (const auto* c = msg.get_if<Cargo>()) {
-    advance_yard(ctx.now());
-    c->shipment->at_origin = ctx.now();
-    yard_.push_back(c->shipment);
-    yard_teu_ += c->shipment->teu;
-    ++yard_entries_;
+    if (!gate_.empty() || (yard_capacity_ > 0 && yard_teu_ + c->shipment->teu > yard_capacity_)) {
+      gate_.push_back(c->shipment);
+      gate_teu_ += c->shipment->teu;
+    } else {
+      admit(ctx.now(), c->shipment);
+    }
   } else if (const auto* v = msg.get_if<VesselCall>()) {
     const uint64_t call = next_call_++;
     calls_.emplace(call, *v);
@@ -328,6 +351,7 @@ void Port::start_service(sim::Context& ctx, uint64_t call) {
   // A port at reduced capacity (a strike, an outage) also works its cranes at that share.
   const double rate = p.crane_moves_per_hour * std::max(0.05, std::min(1.0, capacity_factor_));
   const Duration handling = p.berth_fixed + Duration::from_seconds(3600.0 * moves / rate);
+  admit_from_gate(ctx.now());
   v.free_teu = 0;
   calls_.at(call).ahead.clear();
   // The loaded cargo leaves with the vessel when the berth is done (timer tag = call id).

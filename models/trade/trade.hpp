@@ -204,7 +204,8 @@ class Exporter : public sim::Node {
 
 class Port : public sim::Node {
  public:
-  Port(TradeWorld* world, uint32_t index, int berths);
+  // `yard_capacity` TEU (0: unlimited): containers arriving at a full yard wait at the gate.
+  Port(TradeWorld* world, uint32_t index, int berths, int yard_capacity = 0);
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) override;
   void on_start(sim::Context& ctx) override;
@@ -215,6 +216,7 @@ class Port : public sim::Node {
   bool open() const { return open_; }
   size_t vessels_waiting() const { return station_.queue_length(); }
   int yard_teu() const { return yard_teu_; }
+  int gate_teu() const { return gate_teu_; }
   const sim::Station& station() const { return station_; }
   // TEU x seconds up to `now`, for Little's law.
   double yard_area(sim::SimTime now) const {
@@ -236,8 +238,13 @@ class Port : public sim::Node {
   std::map<uint64_t, VesselCall> calls_;         // by call id
   std::map<uint64_t, VesselReleased> released_;  // calls at a berth: what they will load
   uint64_t next_call_ = 1;
+  void admit(sim::SimTime now, const ShipmentPtr& s);
+  void admit_from_gate(sim::SimTime now);
   std::deque<ShipmentPtr> yard_;  // containers waiting for a vessel, oldest first
   int yard_teu_ = 0;
+  int yard_capacity_ = 0;
+  std::deque<ShipmentPtr> gate_;  // waiting for room in a full yard
+  int gate_teu_ = 0;
   double yard_area_ = 0;
   sim::SimTime yard_since_;
   uint64_t yard_entries_ = 0;

@@ -143,3 +143,17 @@ def test_a_bad_port_code_names_file_line_column_and_key(tradesim, tmp_path):
     assert r.returncode == 3
     assert f"{bad}:7:14: trade.ports.1.code: \"XXNOP\" is not a port" in r.stderr
     assert not out.exists() and not (tmp_path / "out.h5.partial").exists()
+
+
+def test_a_full_yard_keeps_containers_at_the_gate(tradesim, tmp_path):
+    f = simulate(tradesim, tmp_path, "trade/asia-europe.yaml", "trade.ports.0.yard=3000 TEU",
+                 "scenario.duration=120d")
+    days = table(f, "port_days")
+    sha = text(days["port"]) == "CNSHA"
+    yard, gate = days["yard_teu"][:][sha], days["gate_teu"][:][sha]
+    assert yard.max() <= 3000
+    assert gate.max() > 0  # Shanghai's exporters ship more than the yard holds between calls
+    other = text(days["port"]) == "CNNGB"
+    assert days["gate_teu"][:][other].max() == 0  # unlimited elsewhere
+    imbalance = f["timeseries"]["trade.goods.imbalance"]["value"][:]
+    assert np.abs(imbalance).max() < 1e-6 * f["timeseries"]["trade.goods.sold"]["value"][-1]
