@@ -273,6 +273,8 @@ void build(sim::World& world) {
   p.protection_days = static_cast<int>(s.integer("trade.importers.protection_days"));
   p.safety_factor = s.number("trade.importers.safety_factor");
   p.initial_stock_days = s.number("trade.importers.initial_stock_days");
+  p.expedite_below_days = s.number("trade.importers.expedite_below_days");
+  p.expedite_days = s.number("trade.importers.expedite_days");
   p.holding_cost = s.number("trade.costs.holding");
   p.backlog_cost = s.number("trade.costs.backlog");
   p.unit_price = s.number("trade.costs.unit_price");
@@ -352,6 +354,12 @@ void build(sim::World& world) {
   if (!diag.empty()) return;
   std::set<std::string> port_countries;
   for (const PortInfo& pi : w.ports()) port_countries.insert(pi.country);
+  for (logistics::LocationId id = 0; id < w.graph().location_count(); ++id) {
+    const logistics::Location& l = w.graph().location(id);
+    if (l.kind == logistics::LocationKind::kAirport) w.add_airport(l.country, id);
+  }
+  world.emplace<AirCargo>("air-cargo", {"carriers"}, site, &w);
+  w.air_cargo = *world.find("air-cargo");
   for (const std::string& c : port_countries) {
     world.emplace<Customs>("customs:" + c, {"customs", "country:" + c}, site, &w, c,
                            p.customs_officers);
@@ -556,7 +564,8 @@ void build(sim::World& world) {
                {"lead_time_d", sim::ColumnType::kFloat, "d", "order to delivery"},
                {"sea_km", sim::ColumnType::kFloat, "km", "distance sailed"},
                {"extra_km", sim::ColumnType::kFloat, "km", "of which added by re-routing"},
-               {"freight_usd", sim::ColumnType::kFloat, "USD", "cost of carriage"}});
+               {"freight_usd", sim::ColumnType::kFloat, "USD", "cost of carriage"},
+               {"air", sim::ColumnType::kInt, "1", "1: expedited by air cargo"}});
   sim::EventTable& reroutes =
       m.table("reroutes", "one row per vessel voyage that took a longer route than usual",
               {{"t_ns", sim::ColumnType::kInt, "ns", "when the new route was taken"},
@@ -574,7 +583,8 @@ void build(sim::World& world) {
                       static_cast<int64_t>(x.importer), r->world->ports()[x.origin].code,
                       r->world->ports()[x.destination].code, x.units, x.teu, x.ordered, x.produced,
                       x.at_origin, x.loaded, x.discharged, x.cleared, x.delivered,
-                      days(x.ordered, x.delivered), x.sea_km, x.extra_km, x.freight});
+                      days(x.ordered, x.delivered), x.sea_km, x.extra_km, x.freight,
+                      static_cast<int64_t>(x.air)});
     r->freight += x.freight;
     if (x.ordered < warmup) return;
     r->delivered_units += x.units;
@@ -861,6 +871,13 @@ void register_model(sim::Registry& registry) {
                     .at_least(0),
                 Field::scalar("initial_stock_days", FieldType::kFloat, "50",
                               "opening stock in days of demand")
+                    .at_least(0),
+                Field::scalar("expedite_below_days", FieldType::kFloat, "0",
+                              "stock below this many days of demand: one order by air cargo "
+                              "(when both countries have an airport; 0: never)")
+                    .at_least(0),
+                Field::scalar("expedite_days", FieldType::kFloat, "14",
+                              "an air order covers this many days of demand")
                     .at_least(0)}),
            Field::object(
                "consumers", "Consumers buying daily from their importer.",

@@ -133,6 +133,7 @@ void Importer::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& ms
   } else if (const auto* c = msg.get_if<Cargo>()) {
     Shipment& s = *c->shipment;
     s.delivered = ctx.now();
+    if (s.air) air_order_open_ = false;
     inventory_.receive(s.units);
     lots_.emplace_back(ctx.now(), s.units);
     g.in_transit -= s.units;
@@ -160,13 +161,38 @@ void Importer::review(sim::Context& ctx) {
   demand_since_review_ = 0;
   demanded_today_ = filled_today_ = 0;
   pending_order_ = std::max(0.0, q);
+  // Stock about to run out, and air cargo between the two countries: expedite by air.
+  if (p.expedite_below_days > 0 && !air_order_open_ &&
+      inventory_.on_hand() < p.expedite_below_days * mean_daily_demand_ &&
+      world_->airport_of(country_)) {
+    const sim::NodeId exporter = world_->pick_exporter(port_, ctx.rng());
+    if (world_->airport_of(world_->country_of.at(exporter))) {
+      const double units =
+          std::ceil(p.expedite_days * mean_daily_demand_ / p.units_per_teu) * p.units_per_teu;
+      inventory_.place_order(units);
+      air_order_open_ = true;
+      const Order order{(static_cast<uint64_t>(index_) << 32) | ++next_order_,
+                        ctx.self(),
+                        port_,
+                        units,
+                        ctx.now(),
+                        true};
+      ctx.send(exporter, sim::Message::make(order, 64));
+      if (world_->orders) world_->orders->add();
+      if (p.pay_in_advance) pay(ctx, order.id, exporter, units);
+    }
+  }
   if (pending_order_ < p.min_order_teu * p.units_per_teu) return;
   const double units = std::ceil(pending_order_ / p.units_per_teu) * p.units_per_teu;
   pending_order_ = 0;
   inventory_.place_order(units);
   const sim::NodeId exporter = world_->pick_exporter(port_, ctx.rng());
-  const Order order{(static_cast<uint64_t>(index_) << 32) | ++next_order_, ctx.self(), port_, units,
-                    ctx.now()};
+  const Order order{(static_cast<uint64_t>(index_) << 32) | ++next_order_,
+                    ctx.self(),
+                    port_,
+                    units,
+                    ctx.now(),
+                    false};
   ctx.send(exporter, sim::Message::make(order, 64));
   if (world_->orders) world_->orders->add();
   if (p.pay_in_advance) pay(ctx, order.id, exporter, units);
@@ -266,8 +292,9 @@ void Exporter::ship_ready(sim::Context& ctx) {
     s->teu = static_cast<int>(std::ceil(o.units / p.units_per_teu));
     s->ordered = o.placed;
     s->produced = ctx.now();
-    ctx.send(world_->ports()[port_].node, sim::Message::make(Cargo{s}, 64),
-             {.delay = p.inland_to_port});
+    s->air = o.air;
+    ctx.send(o.air ? world_->air_cargo : world_->ports()[port_].node,
+             sim::Message::make(Cargo{s}, 64), {.delay = p.inland_to_port});
   }
 }
 
@@ -550,6 +577,41 @@ void Vessel::on_closure(sim::Context& ctx) {
   route_ = rr.route;
   departed_ = ctx.now() + Duration::from_seconds(to_start_s);
   arrival_ = ctx.set_timer(Duration::from_seconds(to_start_s) + rr.route.time, kArrive);
+}
+
+// ---- Air cargo
+// -----------------------------------------------------------------------------------
+
+void AirCargo::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+  const auto* c = msg.get_if<Cargo>();
+  if (c == nullptr) return;
+  Shipment& s = *c->shipment;
+  const auto& ports = world_->ports();
+  const auto from = world_->airport_of(ports[s.origin].country);
+  const auto to = world_->airport_of(ports[s.destination].country);
+  logistics::RoutingOptions air;
+  air.modes = logistics::ModeSet::only(logistics::Mode::kAir);
+  const auto route = from && to ? world_->graph().shortest(*from, *to, air) : std::nullopt;
+  // No air route open (closed airports): the shipment waits a day and is tried again.
+  if (!route) {
+    ctx.send(ctx.self(), sim::Message::make(Cargo{c->shipment}, 64), {.delay = kDay});
+    return;
+  }
+  s.at_origin = s.loaded = ctx.now();
+  s.freight += route->cost * s.teu;
+  const uint64_t flight = next_++;
+  flights_.emplace(flight, c->shipment);
+  ctx.set_timer(route->time + kDay + kDay, flight);  // a day of handling at each end
+}
+
+void AirCargo::on_timer(sim::Context& ctx, sim::TimerId, uint64_t flight) {
+  const auto it = flights_.find(flight);
+  if (it == flights_.end()) return;
+  ShipmentPtr s = it->second;
+  flights_.erase(it);
+  s->discharged = ctx.now();
+  ctx.send(world_->customs_of(world_->ports()[s->destination].country),
+           sim::Message::make(Cargo{s}, 64));
 }
 
 // ---- Customs

@@ -38,6 +38,7 @@ struct Shipment {
   double extra_km = 0;  // of which added by re-routing around closures
   double freight = 0;   // cost of its carriage
   bool paid = false;
+  bool air = false;  // expedited by air cargo
 };
 using ShipmentPtr = std::shared_ptr<Shipment>;
 
@@ -52,6 +53,7 @@ struct Order {  // importer -> exporter
   uint32_t destination;  // the importer's port
   double units;
   sim::SimTime placed;
+  bool air = false;  // expedited: the exporter hands it to air cargo
 };
 struct Cargo {  // exporter -> origin port; port -> customs; customs -> importer
   ShipmentPtr shipment;
@@ -82,6 +84,8 @@ struct TradeParams {
   double holding_cost = 0.05;      // per unit and day (importers and exporters)
   double backlog_cost = 0.5;       // per unit and day owed
   double min_order_teu = 1;        // orders below one container wait
+  double expedite_below_days = 0;  // stock below this: an air order (0: never)
+  double expedite_days = 14;       // an air order covers this many days of demand
   double units_per_teu = 500;
   // Exporters.
   double capacity_per_day = 2000;  // units
@@ -163,7 +167,8 @@ class Importer : public sim::Node {
   supply::Inventory inventory_;
   supply::ReorderPolicy policy_;
   double demanded_today_ = 0, filled_today_ = 0, demand_since_review_ = 0;
-  double pending_order_ = 0;  // decided but below a container: carried to the next review
+  double pending_order_ = 0;     // decided but below a container: carried to the next review
+  bool air_order_open_ = false;  // an expedited order not yet delivered
   uint64_t next_order_ = 0;
   std::deque<std::pair<sim::SimTime, double>> lots_;  // (arrived, units) on hand, oldest first
   double area_ = 0, units_out_ = 0, unit_seconds_out_ = 0;
@@ -288,6 +293,21 @@ class Vessel : public sim::Node {
   bool waiting_route_ = false;  // no route open: waits at its port and retries daily
 };
 
+// Air cargo: expedited shipments fly from an airport of the exporter's country to one of the
+// importer's (the route graph's air lanes, at air speed), then go to customs.
+class AirCargo : public sim::Node {
+ public:
+  explicit AirCargo(TradeWorld* world) : world_(world) {}
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
+  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t flight) override;
+  std::string_view kind() const override { return "air-cargo"; }
+
+ private:
+  TradeWorld* world_;
+  std::map<uint64_t, ShipmentPtr> flights_;
+  uint64_t next_ = 1;
+};
+
 class Customs : public sim::Node {
  public:
   Customs(TradeWorld* world, std::string country, int officers);
@@ -340,6 +360,16 @@ class TradeWorld {
   // those whose port a liner service connects to it.
   sim::NodeId pick_exporter(uint32_t port, sim::Rng& rng) const;
   sim::NodeId customs_of(const std::string& country) const { return customs_.at(country); }
+  // The airport of a country used for air cargo, if it has one.
+  std::optional<logistics::LocationId> airport_of(const std::string& country) const {
+    const auto it = airports_.find(country);
+    if (it == airports_.end()) return std::nullopt;
+    return it->second;
+  }
+  void add_airport(const std::string& country, logistics::LocationId a) {
+    airports_.emplace(country, a);
+  }
+  sim::NodeId air_cargo = 0;
   void add_customs(const std::string& country, sim::NodeId node) { customs_[country] = node; }
   void set_sourcing(uint32_t port, std::vector<sim::NodeId> exporters, std::vector<double> weights);
   // An importer's day: demand, demand filled at once, stock at the end (for TTR and TTS).
@@ -372,6 +402,7 @@ class TradeWorld {
   std::vector<PortInfo> ports_;
   GoodsLedger goods_;
   std::map<std::string, sim::NodeId> customs_;
+  std::map<std::string, logistics::LocationId> airports_;
   struct Sourcing {
     std::vector<sim::NodeId> exporters;
     std::vector<double> cumulative;
