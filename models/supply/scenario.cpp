@@ -57,8 +57,8 @@ Field policy_field(bool implicit, std::string description) {
            .at_most(1),
        Field::scalar("desired_inventory", FieldType::kFloat, "",
                      "beer_game: S', desired stock plus desired supply line, units (default: "
-                     "the start is a steady state, initial.on_hand + beta x the stage's initial "
-                     "supply line; Sterman's estimate 17 is that for the board's 12 + 0.34 x 16)"),
+                     "the start is a steady state: initial.on_hand + beta x the supply line at "
+                     "the stage's first decision; Sterman's players averaged 17)"),
        Field::scalar("initial_expectation", FieldType::kFloat, "",
                      "beer_game: expected demand at the start, units per period (default: "
                      "demand.base)")
@@ -68,7 +68,8 @@ Field policy_field(bool implicit, std::string description) {
                      "stage's order delay + shipping delay - 1, its production delay - 1 for "
                      "the last stage); Chen's lead time is L + review_period")
            .at_least(0),
-       Field::scalar("review_period", FieldType::kInt, "1", "order_up_to: R, periods between reviews")
+       Field::scalar("review_period", FieldType::kInt, "1",
+                     "order_up_to: R, periods between reviews")
            .at_least(1),
        choice("forecast", {"moving_average", "exponential_smoothing"}, "moving_average",
               "order_up_to: how demand is forecast"),
@@ -88,7 +89,8 @@ Field policy_field(bool implicit, std::string description) {
        Field::scalar("negative_orders", FieldType::kBool, "false",
                      "order_up_to: allow negative orders (returns: Chen et al.'s assumption)"),
        Field::scalar("s", FieldType::kFloat, "", "s_S: reorder point s, units (required for s_S)"),
-       Field::scalar("S", FieldType::kFloat, "", "s_S: order-up-to level S, units (required for s_S)"),
+       Field::scalar("S", FieldType::kFloat, "",
+                     "s_S: order-up-to level S, units (required for s_S)"),
        Field::scalar("s_S_review_period", FieldType::kInt, "1", "s_S: periods between reviews")
            .at_least(1)},
       implicit);
@@ -145,7 +147,8 @@ void declare(sim::Registry& registry) {
                "demand", "The consumers' demand per period (see docs/supply.md).",
                {Field::scalar("base", FieldType::kFloat, "4", "units per period at the start")
                     .at_least(0),
-                Field::scalar("trend", FieldType::kFloat, "0", "units per period added each period"),
+                Field::scalar("trend", FieldType::kFloat, "0",
+                              "units per period added each period"),
                 choice("noise", {"none", "normal", "poisson"}, "none",
                        "none: the mean; normal: sd = cv x mean, truncated at 0; poisson"),
                 Field::scalar("cv", FieldType::kFloat, "0", "coefficient of variation (normal)")
@@ -160,16 +163,17 @@ void declare(sim::Registry& registry) {
                 Field::scalar("seasonal_phase", FieldType::kDuration, "0s",
                               "phase of the season (whole periods)")
                     .at_least(0),
-                list_of("steps", "Changes of the demand level from a time on (give `to` or `factor`).",
-                        {Field::scalar("at", FieldType::kDuration, "",
-                                       "from the period that starts at this time (4w: week 5)")
-                             .must()
-                             .at_least(0),
-                         Field::scalar("to", FieldType::kFloat, "", "the new level, units per period")
-                             .at_least(0),
-                         Field::scalar("factor", FieldType::kFloat, "",
-                                       "or: the level is multiplied by this")
-                             .at_least(0)})}),
+                list_of(
+                    "steps", "Changes of the demand level from a time on (give `to` or `factor`).",
+                    {Field::scalar("at", FieldType::kDuration, "",
+                                   "from the period that starts at this time (4w: week 5)")
+                         .must()
+                         .at_least(0),
+                     Field::scalar("to", FieldType::kFloat, "", "the new level, units per period")
+                         .at_least(0),
+                     Field::scalar("factor", FieldType::kFloat, "",
+                                   "or: the level is multiplied by this")
+                         .at_least(0)})}),
            Field::object(
                "initial", "The state at the start: a steady state as on the beer-game board.",
                {Field::scalar("on_hand", FieldType::kFloat, "12", "units on hand at every stage")
@@ -178,16 +182,17 @@ void declare(sim::Registry& registry) {
                               "units in every period of every order, shipping and production "
                               "delay")
                     .at_least(0)}),
-           Field::object("costs", "Costs charged on the stock at the end of every period.",
-                         {Field::scalar("holding", FieldType::kFloat, "0.5",
-                                        "per unit on hand and period")
-                              .at_least(0),
-                          Field::scalar("backlog", FieldType::kFloat, "1.0",
-                                        "per unit backordered and period")
-                              .at_least(0)}),
+           Field::object(
+               "costs", "Costs charged on the stock at the end of every period.",
+               {Field::scalar("holding", FieldType::kFloat, "0.5", "per unit on hand and period")
+                    .at_least(0),
+                Field::scalar("backlog", FieldType::kFloat, "1.0",
+                              "per unit backordered and period")
+                    .at_least(0)}),
            Field::object(
                "delays",
-               "Delays of every link (whole periods), unless a stage gives its own. An order placed "
+               "Delays of every link (whole periods), unless a stage gives its own. An order "
+               "placed "
                "in period t is read upstream in t + order; the goods shipped then are in stock at "
                "the start of t + order + shipping.",
                {Field::scalar("order", FieldType::kDuration, "2w",
@@ -220,8 +225,8 @@ std::string default_stage_name(size_t k, size_t n) {
 bool is_metric_name(const std::string& name) {
   if (name.empty()) return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -262,11 +267,9 @@ class ChainReader {
       b.beta = number("beta");
       b.theta = number("theta");
       // Without a given S', the one that makes the starting state a steady state: the order
-      // then equals the expected demand until the demand changes.
-      const double supply_line =
-          p.initial_flow * (stage + 1 == p.stages() ? p.production_lead_time
-                                                    : p.order_delay_to_supplier(stage) +
-                                                          p.shipping_delay_from_supplier(stage));
+      // then equals the expected demand until the demand changes. At its first decision a stage
+      // has received the first period's goods, so its supply line is one period short.
+      const double supply_line = p.initial_flow * p.replenishment_lead_time(stage);
       b.desired_inventory = s_.has(path + ".desired_inventory")
                                 ? number("desired_inventory")
                                 : p.initial_on_hand + b.beta * supply_line;
@@ -276,9 +279,8 @@ class ChainReader {
     }
     if (kind == "order_up_to") {
       OrderUpToParams o;
-      o.lead_time = s_.has(path + ".lead_time")
-                        ? static_cast<int>(s_.integer(path + ".lead_time"))
-                        : p.replenishment_lead_time(stage);
+      o.lead_time = s_.has(path + ".lead_time") ? static_cast<int>(s_.integer(path + ".lead_time"))
+                                                : p.replenishment_lead_time(stage);
       o.review_period = static_cast<int>(s_.integer(path + ".review_period"));
       o.z = number("z");
       o.sigma_window = static_cast<int>(s_.integer(path + ".sigma_window"));
@@ -341,7 +343,8 @@ std::optional<double> ratio_half_width(const ChainResult& r, size_t stage, size_
   for (size_t b = 0; b < kBatches; ++b) {
     const auto begin = static_cast<std::ptrdiff_t>(from + b * batch);
     const auto end = begin + static_cast<std::ptrdiff_t>(batch);
-    const double d = sample_variance(std::vector<double>(demand.begin() + begin, demand.begin() + end));
+    const double d =
+        sample_variance(std::vector<double>(demand.begin() + begin, demand.begin() + end));
     if (!(d > 0)) return std::nullopt;
     ratios.push_back(
         sample_variance(std::vector<double>(orders.begin() + begin, orders.begin() + end)) / d);
@@ -376,8 +379,9 @@ void build(sim::World& world) {
   p.demand.base = s.number(path("demand.base"));
   p.demand.trend = s.number(path("demand.trend"));
   const std::string noise = s.text(path("demand.noise"));
-  p.demand.noise = noise == "none" ? Noise::kNone : noise == "normal" ? Noise::kNormal
-                                                                      : Noise::kPoisson;
+  p.demand.noise = noise == "none"     ? Noise::kNone
+                   : noise == "normal" ? Noise::kNormal
+                                       : Noise::kPoisson;
   p.demand.cv = s.number(path("demand.cv"));
   p.demand.seasonal_amplitude = s.number(path("demand.seasonal_amplitude"));
   p.demand.season_length = read.periods_of(path("demand.season_length"), period);
@@ -390,10 +394,9 @@ void build(sim::World& world) {
         read.error(step, "give either `to` (a new level) or `factor` (a multiplier)");
         continue;
       }
-      p.demand.steps.push_back(
-          DemandStep{.at = read.periods_of(step + ".at", period),
-                     .kind = to ? DemandStep::kSet : DemandStep::kMultiply,
-                     .value = s.number(step + (to ? ".to" : ".factor"))});
+      p.demand.steps.push_back(DemandStep{.at = read.periods_of(step + ".at", period),
+                                          .kind = to ? DemandStep::kSet : DemandStep::kMultiply,
+                                          .value = s.number(step + (to ? ".to" : ".factor"))});
     }
   }
   p.initial_on_hand = s.number(path("initial.on_hand"));
@@ -447,8 +450,9 @@ void build(sim::World& world) {
     }
     if (sites[k] && sites[k + 1] && !world.engine().network().has_route(*sites[k], *sites[k + 1])) {
       read.error(item + ".site", "no network route between the sites of " + p.stage_names[k] +
-                                     " and " + p.stage_names[k + 1] + ": their orders and goods "
-                                                                      "would be lost");
+                                     " and " + p.stage_names[k + 1] +
+                                     ": their orders and goods "
+                                     "would be lost");
     }
   }
   if (listed) {
@@ -502,9 +506,10 @@ void build(sim::World& world) {
         const std::string name = consumers ? "consumers" : p.stage_names[index - 1];
         const sim::SiteId site =
             (consumers ? consumer_site : sites[index - 1]).value_or(sim::SiteId{0});
-        sim::Node& added = world.add(name, consumers ? std::vector<std::string>{}
-                                                     : std::vector<std::string>{"supply_stages"},
-                                     site, std::move(node));
+        sim::Node& added = world.add(
+            name,
+            consumers ? std::vector<std::string>{} : std::vector<std::string>{"supply_stages"},
+            site, std::move(node));
         if (world.find(name) != first_id + static_cast<sim::NodeId>(index)) {
           throw std::logic_error("supply_chain: node " + name + " did not get the id it links to");
         }
@@ -543,8 +548,7 @@ void build(sim::World& world) {
                   "units " + who + " owed downstream at the end of the period"),
         &m.series(prefix + "on_order", unit,
                   "units " + who + " had ordered and not yet received (its supply line)"),
-        &m.series(prefix + "cost", "cost",
-                  "holding + backlog cost of " + who + " in the period")};
+        &m.series(prefix + "cost", "cost", "holding + backlog cost of " + who + " in the period")};
     run->nodes.stages[k]->set_observer([out, period](const StageSeries& r) {
       const sim::SimTime t = sim::SimTime::zero() + period * r.period.back();
       out.demand->record(t, r.demand.back());
@@ -555,9 +559,10 @@ void build(sim::World& world) {
       out.cost->record(t, r.cost.back());
     });
     m.set_summary(prefix + "lead_time", p.replenishment_lead_time(k), "periods",
-                  "whole periods an order of " + who + " is in transit when its supplier has "
-                  "stock (order delay + shipping delay - 1; production delay - 1 for the last "
-                  "stage)");
+                  "whole periods an order of " + who +
+                      " is in transit when its supplier has "
+                      "stock (order delay + shipping delay - 1; production delay - 1 for the last "
+                      "stage)");
   }
 
   world.at_end([run, &m, unit] {
@@ -614,8 +619,8 @@ void register_model(sim::Registry& registry) {
   declare(registry);
   registry.add_model(sim::ModelSpec{
       "supply-chain",
-      "Serial supply chain (beer game): consumers, retailer, ..., factory; bullwhip, costs", kSection,
-      build});
+      "Serial supply chain (beer game): consumers, retailer, ..., factory; bullwhip, costs",
+      kSection, build});
   registry.add_action(sim::ActionSpec{
       "demand_surge",
       "Multiply the consumers' demand by `factor` from `at` (for every period that starts "

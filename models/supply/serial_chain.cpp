@@ -270,8 +270,8 @@ ChainNodes add_serial_chain(const SerialChainParams& p, sim::NodeId first_id,
                            .upstream = factory ? stage_id(k) : stage_id(k + 1),
                            .ships_downstream = k != 0,
                            .is_factory = factory};
-    nodes.stages.push_back(&static_cast<StageNode&>(add(
-        k + 1, std::make_unique<StageNode>(p, k, links, slot * static_cast<int64_t>(k + 2)))));
+    nodes.stages.push_back(&static_cast<StageNode&>(
+        add(k + 1, std::make_unique<StageNode>(p, k, links, slot * static_cast<int64_t>(k + 2)))));
   }
   return nodes;
 }
@@ -284,8 +284,8 @@ ChainResult ChainNodes::result() const {
 }
 
 ChainResult run_serial_chain(const SerialChainParams& p, sim::Engine& engine) {
-  const ChainNodes nodes =
-      add_serial_chain(p, 0, [&engine](size_t index, std::unique_ptr<sim::Node> node) -> sim::Node& {
+  const ChainNodes nodes = add_serial_chain(
+      p, 0, [&engine](size_t index, std::unique_ptr<sim::Node> node) -> sim::Node& {
         return engine.add_node(static_cast<sim::NodeId>(index), std::move(node));
       });
   engine.run({.until = sim::SimTime::zero() + p.demand.period * p.periods});
