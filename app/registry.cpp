@@ -4,6 +4,7 @@
 #include "models/consensus/scenario.hpp"
 #include "models/phold/scenario.hpp"
 #include "models/queueing/scenario.hpp"
+#include "models/supply/scenario.hpp"
 #include "models/trade/scenario.hpp"
 
 namespace tradesim::app {
@@ -13,6 +14,7 @@ sim::Registry make_registry() {
   queueing::register_model(registry);
   phold::register_model(registry);
   consensus::register_model(registry);
+  supply::register_model(registry);
   trade::register_model(registry);
   return registry;
 }

@@ -86,3 +86,13 @@ def test_sweep_statistics_from_a_fake_sweep(tmp_path):
     assert "sweep-port.mean_wait-vs-actors.port.berths.png" in os.listdir(out)
     assert "2 ± 2.5" in html  # mean 2, half width 4.303/sqrt(3) = 2.48
     assert "<td class='num'>0.5 ± 0</td>" in html  # no spread
+
+
+def test_series_that_differ_in_one_middle_name_form_a_family():
+    def s(name, n=3):
+        return runfile.Series(name, np.arange(n), np.zeros(n), "cases", "")
+    series = [s("supply.factory.orders"), s("supply.retailer.orders"), s("supply.demand"),
+              s("supply.retailer.cost"), s("port.queue_length"), s("x.empty.orders", 0)]
+    families = report.series_families(series)
+    assert list(families) == [("supply", "orders")]  # one cost series is no family
+    assert [middle for middle, _ in families[("supply", "orders")]] == ["factory", "retailer"]

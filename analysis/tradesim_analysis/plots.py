@@ -32,8 +32,9 @@ def shade_timeline(ax, windows, scale_ns, horizon):
 _SCALE = {"d": 86400e9, "h": 3600e9, "min": 60e9, "s": 1e9, "ms": 1e6}
 
 
-def series_figure(series_list, path, title, windows=()):
-    """One or more series (same name, several runs) against simulated time."""
+def series_figure(series_list, path, title, windows=(), ylabel=None):
+    """One or more series (same name, several runs; or one family of names) against simulated
+    time."""
     fig, ax = plt.subplots(figsize=(8, 4))
     all_t = np.concatenate([s.t_ns for s, _ in series_list]) if series_list else np.array([0])
     _, unit = time_axis(all_t)
@@ -42,7 +43,8 @@ def series_figure(series_list, path, title, windows=()):
         ax.step(s.t_ns / scale, s.values, where="post", lw=1.2, label=label)
     first = series_list[0][0]
     ax.set_xlabel(f"simulated time ({unit})")
-    ax.set_ylabel(f"{first.name} ({first.units})" if first.units and first.units != "1" else first.name)
+    name = ylabel or first.name
+    ax.set_ylabel(f"{name} ({first.units})" if first.units and first.units != "1" else name)
     ax.set_title(title, fontsize=11)
     if len(all_t):
         shade_timeline(ax, windows, scale, all_t.max() / scale)

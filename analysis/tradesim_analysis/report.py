@@ -1,5 +1,9 @@
-"""`tradesim report RUN.h5 -o DIR`: a PNG per time series and per event table, and index.html."""
+"""`tradesim report RUN.h5 -o DIR`: a PNG per time series and per event table, and index.html.
+Series that differ in one middle name (`supply.retailer.orders`, `supply.factory.orders`) are
+also drawn together (`timeseries-supply.all.orders.png`), so that they can be compared on one
+scale."""
 import os
+from collections import defaultdict
 
 from . import plots
 from .runfile import read, timeline_windows
@@ -17,6 +21,14 @@ def report(path, out_dir):
         title = f"{s.name}: {s.description}" if s.description else s.name
         plots.series_figure([(s, run.label)], os.path.join(out_dir, file), title, windows)
         figures.append((file, f"timeseries/{s.name} ({s.units}): {s.description}"))
+    for (head, tail), members in series_families(run.series).items():
+        name = f"{head}.all.{tail}"
+        file = plots.figure_name("timeseries", name)
+        title = f"{head}.<{len(members)} names>.{tail}, together"
+        plots.series_figure([(s, middle) for middle, s in members], os.path.join(out_dir, file),
+                            title, windows, ylabel=f"{head}.*.{tail}")
+        figures.append((file, f"timeseries/{head}.*.{tail} ({members[0][1].units}): "
+                              + ", ".join(middle for middle, _ in members)))
     for t in run.tables:
         file = plots.figure_name("events", t.name)
         if plots.table_figure(t, os.path.join(out_dir, file)):
@@ -39,3 +51,14 @@ def report(path, out_dir):
         f.write(plots.page(f"tradesim run: {attrs.get('scenario', path)}", intro, summary, figures,
                            scenario_html))
     return index
+
+
+def series_families(series):
+    """{(head, tail): [(middle, series), ...]} of the non-empty series named head.middle.tail
+    (head and tail one name each) with at least two middles, in the file's order."""
+    families = defaultdict(list)
+    for s in series:
+        parts = s.name.split(".")
+        if len(parts) >= 3 and len(s.t_ns):
+            families[(parts[0], parts[-1])].append((".".join(parts[1:-1]), s))
+    return {key: members for key, members in families.items() if len(members) >= 2}

@@ -81,6 +81,14 @@ class DemandProcess {
   std::vector<DemandMultiplier> multipliers_;
 };
 
+// A node whose demand the `demand_surge` timeline action scales (the consumers of the supply
+// chain and of the trade world).
+class HasDemand {
+ public:
+  virtual ~HasDemand() = default;
+  virtual DemandProcess& demand_process() = 0;
+};
+
 // A Poisson draw with the given mean: Knuth's product of uniforms below mean 10, otherwise the
 // transformed rejection method PTRS (Hoermann, "The transformed rejection method for generating
 // Poisson random variables", Insurance: Mathematics and Economics 12, 1993).

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,11 @@ struct SerialChainParams {
   int order_delay = 2;                  // >= 0
   int shipping_delay = 2;               // >= 1
   int production_lead_time = 2;         // >= 1
+  // Per link, when the links differ (a chain stretched across borders): entry k is the link
+  // between stage k and its supplier k + 1, so stages() - 1 entries; empty: every link uses
+  // order_delay and shipping_delay.
+  std::vector<int> order_delays{};
+  std::vector<int> shipping_delays{};
   double initial_on_hand = 12;
   // Orders and shipments per period already in every pipeline at the start (a steady state).
   double initial_flow = 4;
@@ -36,14 +43,19 @@ struct SerialChainParams {
   uint64_t seed = 1;
 
   size_t stages() const { return stage_names.size(); }
+  // The delays of the link between `stage` and its supplier (not for the factory).
+  int order_delay_to_supplier(size_t stage) const;
+  int shipping_delay_from_supplier(size_t stage) const;
   // The whole periods in transit of a stage's replenishment when upstream has stock: the
   // lead_time an order-up-to policy of that stage should use (OrderUpToParams, R = 1).
   int replenishment_lead_time(size_t stage) const;
 };
 
-// Per-period records of one stage; index = period.
+// Per-period records of one stage; index = period (a stage that was crashed has no records of the
+// periods it was down: then `period` says which period each record is).
 struct StageSeries {
   std::string name;
+  std::vector<int64_t> period;     // the period of each record
   std::vector<double> demand;      // orders received from downstream (consumer demand: retailer)
   std::vector<double> orders;      // orders placed upstream (production runs: factory)
   std::vector<double> received;    // goods received from upstream (production: factory)
@@ -54,6 +66,9 @@ struct StageSeries {
   std::vector<double> on_order;    // at the end of the period
   std::vector<double> cost;        // holding + backlog cost of the period
   double total_cost = 0;
+  // Orders and shipments that arrived after the period they were due in (a slow or degraded
+  // network link): they are used in the next decision.
+  int64_t late_messages = 0;
 };
 
 struct ChainResult {
@@ -73,22 +88,30 @@ struct Shipment {
   double units;
 };
 
-// The end customers: draws the period's demand and orders it from the retailer at once.
-class ConsumerNode : public sim::Node {
+// The end customers: draws the period's demand and orders it from the retailer at once. After a
+// crash and restart they resume with the next period (the periods they were down order nothing).
+class ConsumerNode : public sim::Node, public HasDemand {
  public:
+  // Called after every period's draw with the period and the units demanded.
+  using Observer = std::function<void(int64_t period, double units)>;
+
   ConsumerNode(DemandProcess demand, sim::NodeId retailer, sim::Duration offset, int64_t periods);
   void on_start(sim::Context& ctx) override;
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override;
   std::string_view kind() const override { return "consumers"; }
   const std::vector<double>& demand() const { return demand_; }
+  // The demand process, for shocks (DemandProcess::add_multiplier: a demand surge).
+  DemandProcess& process() { return process_; }
+  DemandProcess& demand_process() override { return process_; }
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
   DemandProcess process_;
   sim::NodeId retailer_;
   sim::Duration offset_;
   int64_t periods_;
-  int64_t period_ = 0;
   std::vector<double> demand_;
+  Observer observer_;
 };
 
 struct StageLinks {
@@ -98,8 +121,14 @@ struct StageLinks {
   bool is_factory;
 };
 
+// One stage of the chain. A crash loses the orders and goods that arrive while it is down (the
+// kernel drops them; the stage still counts the goods on order) and its pending decision; after
+// a restart it decides again from the next period on, with its books as they were.
 class StageNode : public sim::Node {
  public:
+  // Called at the end of every period, after the period's records were appended to `series`.
+  using Observer = std::function<void(const StageSeries& series)>;
+
   StageNode(const SerialChainParams& params, size_t index, StageLinks links, sim::Duration offset);
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
@@ -107,6 +136,7 @@ class StageNode : public sim::Node {
   std::string_view kind() const override { return "supply-stage"; }
   const StageSeries& series() const { return series_; }
   const Inventory& inventory() const { return inventory_; }
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
   // One period: receive, fill, decide, order, charge costs, record.
@@ -120,19 +150,38 @@ class StageNode : public sim::Node {
   sim::Duration period_length_;
   sim::Duration offset_;
   int64_t periods_;
-  int order_delay_;
-  int shipping_delay_;
+  int order_delay_;     // of the orders this stage sends to its supplier
+  int shipping_delay_;  // of the goods this stage ships to its customer
   int production_lead_time_;
   double initial_flow_;
   double holding_cost_, backlog_cost_;
   ReorderPolicy policy_;
   Inventory inventory_;
-  int64_t period_ = 0;
+  bool started_ = false;
   double arrived_goods_ = 0;    // received since the last period's decision
   double arrived_orders_ = 0;   // ordered by downstream since then
   double production_owed_ = 0;  // factory: requested and not started (negative: a credit)
   StageSeries series_;
+  Observer observer_;
 };
+
+// The nodes of a chain, owned by the engine they were added to.
+struct ChainNodes {
+  ConsumerNode* consumers = nullptr;
+  std::vector<StageNode*> stages;  // retailer first
+  // The records so far (a whole run's, once the engine has run).
+  ChainResult result() const;
+};
+
+// Adds node `index` of a chain (0 = consumers, k + 1 = stage k) to an engine, directly or through
+// a sim::World, under the id first_id + index, and returns it.
+using AddChainNode = std::function<sim::Node&(size_t index, std::unique_ptr<sim::Node> node)>;
+
+// Creates the consumers and the stages with their timing and links, node ids first_id (the
+// consumers), first_id + 1 (the retailer), ..., and hands each to `add`. Throws
+// std::invalid_argument on bad parameters.
+ChainNodes add_serial_chain(const SerialChainParams& params, sim::NodeId first_id,
+                            const AddChainNode& add);
 
 // Builds the chain on `engine` (node 0 = consumers, node k = stage k - 1) and runs it.
 ChainResult run_serial_chain(const SerialChainParams& params, sim::Engine& engine);
@@ -148,5 +197,8 @@ SerialChainParams beer_game_params(const BeerGameParams& player = {}, int64_t we
 double sample_variance(const std::vector<double>& xs, size_t from = 0);
 // Var(orders of each stage) / Var(consumer demand), over periods [from, end).
 std::vector<double> bullwhip_ratios(const ChainResult& result, size_t from = 0);
+// Share of the demand of records [from, end) that was shipped in the period it arrived (the
+// fill rate; backorders are filled first, oldest first). 1 when there was no demand.
+double fill_rate(const StageSeries& series, size_t from = 0);
 
 }  // namespace tradesim::supply

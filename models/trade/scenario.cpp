@@ -311,6 +311,24 @@ void build(sim::World& world) {
   run->world = std::make_shared<TradeWorld>(std::move(graph), p);
   TradeWorld& w = *run->world;
   runs()[&engine] = run;
+  // The shocks of the timeline, for the recovery records.
+  if (const sim::ConfigNode* timeline = s.root().at_path("timeline");
+      timeline != nullptr && timeline->is_list()) {
+    static const std::set<std::string> kShocks = {"close_port",      "close_chokepoint",
+                                                  "reduce_capacity", "production_stop",
+                                                  "demand_surge",    "customs_slowdown"};
+    for (const sim::ConfigNode& entry : timeline->list) {
+      const sim::ConfigNode* action = entry.find("do");
+      const sim::ConfigNode* at = entry.find("at");
+      if (action == nullptr || at == nullptr || !kShocks.count(action->scalar)) continue;
+      const sim::SimTime start = sim::SimTime::zero() + sim::Duration::parse(at->scalar);
+      const sim::ConfigNode* length = entry.find("for");
+      const sim::ConfigNode* target = entry.find("target");
+      run->shocks.push_back(
+          {action->scalar, target ? target->scalar : "", start,
+           length ? start + sim::Duration::parse(length->scalar) : sim::SimTime::max()});
+    }
+  }
 
   // All trade nodes share one site: physical delays are the model's, not the network's.
   sim::SiteId site = 0;
@@ -780,13 +798,6 @@ void over(sim::World& world, const sim::TimelineEntry& e, const std::vector<sim:
   }
 }
 
-void record_shock(sim::World& world, const sim::TimelineEntry& e, const std::string& action) {
-  if (auto run = trade_run(world, e)) {
-    run->shocks.push_back(
-        {action, e.target, e.at, e.duration ? e.at + *e.duration : sim::SimTime::max()});
-  }
-}
-
 Field factor_field(std::string def, std::string description) {
   return Field::scalar("factor", FieldType::kFloat, std::move(def), std::move(description))
       .at_least(0);
@@ -943,7 +954,6 @@ void register_model(sim::Registry& registry) {
       true,
       [](sim::World& world, const sim::TimelineEntry& e) {
         const auto ports = nodes_of<Port>(world, e, "port");
-        record_shock(world, e, "close_port");
         over<Port>(
             world, e, ports, [](Port& p, sim::Context& ctx) { p.set_state(ctx, false, 1); },
             [](Port& p, sim::Context& ctx) { p.set_state(ctx, true, 1); });
@@ -962,7 +972,6 @@ void register_model(sim::Registry& registry) {
                                   "\"" + e.target + "\" is not a location of the route network");
           return;
         }
-        record_shock(world, e, "close_chokepoint");
         sim::Engine& engine = world.engine();
         std::weak_ptr<TradeRun> weak = run;
         const std::string code = e.target;
@@ -1007,7 +1016,6 @@ void register_model(sim::Registry& registry) {
           }
           return;
         }
-        record_shock(world, e, "reduce_capacity");
         over<sim::Node>(
             world, e, all,
             [f](sim::Node& n, sim::Context& ctx) {
@@ -1028,26 +1036,9 @@ void register_model(sim::Registry& registry) {
       true,
       [](sim::World& world, const sim::TimelineEntry& e) {
         const auto xs = nodes_of<Exporter>(world, e, "exporter");
-        record_shock(world, e, "production_stop");
         over<Exporter>(
             world, e, xs, [](Exporter& x, sim::Context&) { x.set_capacity_factor(0); },
             [](Exporter& x, sim::Context&) { x.set_capacity_factor(1); });
-      }});
-  registry.add_action(sim::ActionSpec{
-      "demand_surge",
-      "Multiply consumers' demand by `factor` (target: consumers, region:<r>, ...).",
-      {factor_field("1.5", "demand multiplier")},
-      true,
-      [](sim::World& world, const sim::TimelineEntry& e) {
-        const auto cs = nodes_of<Consumer>(world, e, "consumer");
-        record_shock(world, e, "demand_surge");
-        const double f = std::stod(e.param("factor"));
-        const sim::SimTime from = e.at;
-        const sim::SimTime until =
-            e.duration ? e.at + *e.duration : sim::SimTime::zero() + world.scenario().length();
-        for (sim::NodeId id : cs) {
-          static_cast<Consumer&>(world.engine().node(id)).demand().add_multiplier(from, until, f);
-        }
       }});
   registry.add_action(sim::ActionSpec{
       "customs_slowdown",
@@ -1056,7 +1047,6 @@ void register_model(sim::Registry& registry) {
       true,
       [](sim::World& world, const sim::TimelineEntry& e) {
         const auto cs = nodes_of<Customs>(world, e, "customs office");
-        record_shock(world, e, "customs_slowdown");
         const double f = std::stod(e.param("factor"));
         over<Customs>(
             world, e, cs, [f](Customs& c, sim::Context&) { c.set_slowdown(f); },

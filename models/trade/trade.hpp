@@ -117,14 +117,14 @@ class TradeWorld;
 // ---- Nodes
 // ---------------------------------------------------------------------------------------
 
-class Consumer : public sim::Node {
+class Consumer : public sim::Node, public supply::HasDemand {
  public:
   Consumer(TradeWorld* world, sim::NodeId importer, supply::DemandProcess demand)
       : world_(world), importer_(importer), demand_(std::move(demand)) {}
   void on_start(sim::Context& ctx) override;
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override;
   std::string_view kind() const override { return "consumer"; }
-  supply::DemandProcess& demand() { return demand_; }
+  supply::DemandProcess& demand_process() override { return demand_; }
 
  private:
   TradeWorld* world_;

@@ -193,7 +193,16 @@ def trade_run(tradesim, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("which", ["port_run", "consortium_run", "trade_run"])
+@pytest.fixture(scope="module")
+def supply_run(tradesim, tmp_path_factory):
+    out = tmp_path_factory.mktemp("supply") / "bullwhip.h5"
+    r = run([tradesim, "run", os.path.join(SOURCE, "scenarios", "supply", "bullwhip-order-up-to.yaml"),
+             "-o", str(out), "-q", "--set", "scenario.duration=2000d"])
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.mark.parametrize("which", ["port_run", "consortium_run", "trade_run", "supply_run"])
 def test_output_format_documents_every_dataset_of_a_real_run(request, which):
     path = request.getfixturevalue(which)
     doc = open(os.path.join(SOURCE, "docs", "output-format.md"), encoding="utf-8").read()

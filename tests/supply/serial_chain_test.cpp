@@ -120,7 +120,8 @@ void expect_balanced(const SerialChainParams& params, const ChainResult& r) {
     const bool factory = k + 1 == n;
     double on_hand = params.initial_on_hand, backorders = 0;
     double on_order = params.initial_flow * (factory ? params.production_lead_time
-                                                     : params.order_delay + params.shipping_delay);
+                                                     : params.order_delay_to_supplier(k) +
+                                                           params.shipping_delay_from_supplier(k));
     double production_owed = 0;
     for (size_t t = 0; t < T; ++t) {
       SCOPED_TRACE(s.name + " period " + std::to_string(t));
@@ -139,8 +140,9 @@ void expect_balanced(const SerialChainParams& params, const ChainResult& r) {
       on_order = s.on_order[t];
       // Links: demand is the downstream's orders after the order delay; receipts are the
       // upstream's shipments after the shipping delay (production runs for the factory).
-      const auto od = static_cast<size_t>(params.order_delay);
-      const auto sd = static_cast<size_t>(params.shipping_delay);
+      // The customer's link brings the demand; the stage's own link its goods.
+      const auto od = static_cast<size_t>(k == 0 ? 0 : params.order_delay_to_supplier(k - 1));
+      const auto sd = static_cast<size_t>(factory ? 0 : params.shipping_delay_from_supplier(k));
       const auto pl = static_cast<size_t>(params.production_lead_time);
       if (k == 0) {
         EXPECT_NEAR(s.demand[t], r.consumer_demand[t], kEps);
@@ -193,6 +195,57 @@ TEST(SerialChain, NegativeOrdersAreReturnsThatStillBalance) {
   const auto& factory_orders = r.stages.back().orders;
   EXPECT_LT(*std::min_element(factory_orders.begin(), factory_orders.end()), 0)
       << "upstream orders of this chain go negative: the returns path is exercised";
+}
+
+// A chain stretched across borders: every link has its own delays. The books still balance
+// link by link (expect_balanced reads each link's delays), and an order-up-to stage's lead time
+// is its own link's order + shipping delay - 1.
+TEST(SerialChain, LinksWithTheirOwnDelaysBalance) {
+  SerialChainParams params = chen_chain(2, 2, 3, 4, 300, 23);
+  params.order_delays = {0, 2, 1};
+  params.shipping_delays = {3, 6, 1};
+  for (size_t k = 0; k < params.stages(); ++k) {
+    params.policies[k] = OrderUpToPolicy({.lead_time = params.replenishment_lead_time(k)},
+                                         Forecast::moving_average(4, 100));
+  }
+  EXPECT_EQ(params.replenishment_lead_time(0), 2);  // 0 + 3 - 1
+  EXPECT_EQ(params.replenishment_lead_time(1), 7);  // 2 + 6 - 1
+  EXPECT_EQ(params.replenishment_lead_time(2), 1);  // 1 + 1 - 1
+  EXPECT_EQ(params.replenishment_lead_time(3), 2);  // production 3 - 1
+  const ChainResult r = run_serial_chain(params);
+  expect_balanced(params, r);
+  params.shipping_delays = {3, 6};  // one short: three links for four stages
+  EXPECT_THROW(run_serial_chain(params), std::invalid_argument);
+}
+
+// A crashed stage misses the periods it is down and decides again from the next period after its
+// restart, with its books as they were (the timeline's crash and restart in a scenario).
+TEST(SerialChain, ACrashedStageResumesAfterItsRestart) {
+  SerialChainParams params = beer_game_params({}, 20);
+  sim::Engine engine(1);
+  const sim::Duration week = params.demand.period;
+  // The wholesaler (node 2) is down over weeks 6 to 8: from the start of week 6 (t = 5w) until
+  // t = 8w, so its decisions of periods 5, 6 and 7 are lost.
+  engine.schedule(sim::SimTime::zero() + week * 5, [&engine] { engine.crash(2); });
+  engine.schedule(sim::SimTime::zero() + week * 8, [&engine] { engine.restart(2); });
+  const ChainResult r = run_serial_chain(params, engine);
+  const StageSeries& wholesaler = r.stages[1];
+  std::vector<int64_t> expected;
+  for (int64_t t = 0; t < 20; ++t)
+    if (t < 5 || t >= 8) expected.push_back(t);
+  EXPECT_EQ(wholesaler.period, expected);
+  EXPECT_EQ(r.stages[0].orders.size(), 20u) << "the others play every week";
+}
+
+// Fill rate by hand: demand 4, 4, 8, 8; on hand allows shipping 4, 2 (2 owed), 8 (the 2 owed
+// first, then 6 of 8), 10 (the 2 owed, then all 8). At once: 4 + 2 + 6 + 8 = 20 of 24.
+TEST(SerialChain, FillRateCountsWhatShipsInTheSamePeriod) {
+  StageSeries s;
+  s.demand = {4, 4, 8, 8};
+  s.shipped = {4, 2, 8, 10};
+  s.backorders = {0, 2, 2, 0};
+  EXPECT_DOUBLE_EQ(fill_rate(s), 20.0 / 24.0);
+  EXPECT_DOUBLE_EQ(fill_rate(s, 2), 14.0 / 16.0);
 }
 
 TEST(SerialChain, RejectsRunsBeyondTheRangeOfSimulatedTime) {
