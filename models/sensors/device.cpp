@@ -30,20 +30,21 @@ Position RoutePosition::at(sim::SimTime t) const {
   return {a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon)};
 }
 
+// The closest point of each leg in a local equirectangular projection (longitude scaled by the
+// cosine of the leg's mean latitude), then the haversine distance to it: exact on the equator
+// and along meridians, and close elsewhere for legs much shorter than the Earth's radius.
 double RoutePosition::distance_km(Position p) const {
   double best = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < waypoints_.size(); ++i) {
     const Waypoint& a = waypoints_[i];
-    if (i + 1 == waypoints_.size()) {
-      best = std::min(best, logistics::haversine_km(p.lat, p.lon, a.lat, a.lon));
-      break;
-    }
-    const Waypoint& b = waypoints_[i + 1];
-    for (int k = 0; k < kSteps; ++k) {
-      const double f = static_cast<double>(k) / kSteps;
-      best = std::min(best, logistics::haversine_km(p.lat, p.lon, a.lat + f * (b.lat - a.lat),
-                                                    a.lon + f * (b.lon - a.lon)));
-    }
+    const Waypoint& b = i + 1 < waypoints_.size() ? waypoints_[i + 1] : a;
+    const double k = std::cos((a.lat + b.lat) * 0.5 * 3.14159265358979323846 / 180.0);
+    const double dx = (b.lon - a.lon) * k, dy = b.lat - a.lat;
+    const double px = (p.lon - a.lon) * k, py = p.lat - a.lat;
+    const double len2 = dx * dx + dy * dy;
+    const double f = len2 > 0 ? std::clamp((px * dx + py * dy) / len2, 0.0, 1.0) : 0.0;
+    best = std::min(best, logistics::haversine_km(p.lat, p.lon, a.lat + f * (b.lat - a.lat),
+                                                  a.lon + f * (b.lon - a.lon)));
   }
   return best;
 }
@@ -103,7 +104,7 @@ SensorHub::SensorHub(HubParams params, uint64_t run_seed, const PhysicalState* p
   }
   for (const SensorSpec& s : params_.sensors) {
     if (s.period <= sim::Duration::zero()) throw std::invalid_argument("sensor: period <= 0");
-    sensors_.push_back({s, {}, false});
+    sensors_.push_back({s, {}, {}, false});
   }
   if (params_.upload_period <= sim::Duration::zero()) {
     throw std::invalid_argument("sensor hub: upload period <= 0");
@@ -114,6 +115,7 @@ void SensorHub::on_start(sim::Context& ctx) {
   start_ = ctx.now();
   for (size_t i = 0; i < sensors_.size(); ++i) {
     sensors_[i].last_sample = ctx.now();
+    sensors_[i].next_due = ctx.now() + sensors_[i].spec.period;
     ctx.set_timer(sensors_[i].spec.period, i);
   }
   ctx.set_timer(params_.upload_period, kUploadTag);
@@ -127,13 +129,17 @@ void SensorHub::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
     }
     return;
   }
-  if (ctx.now() > params_.stop) return;
+  // Samples keep to their schedule (due times), even when a timer waited behind the hub's CPU.
+  SensorState& s = sensors_[tag];
+  if (s.next_due > params_.stop) return;
   sample(ctx, static_cast<size_t>(tag));
-  if (ctx.now() + sensors_[tag].spec.period <= params_.stop) {
-    ctx.set_timer(sensors_[tag].spec.period, tag);
+  s.next_due += s.spec.period;
+  if (s.next_due <= params_.stop) {
+    ctx.set_timer(std::max(sim::Duration::zero(), s.next_due - ctx.now()), tag);
   } else {
     // The last sample was taken: upload what is left at the stop time.
-    ctx.set_timer(params_.stop - ctx.now(), kUploadTag | (tag + 1));
+    ctx.set_timer(std::max(sim::Duration::zero(), params_.stop - ctx.now()),
+                  kUploadTag | (tag + 1));
   }
 }
 

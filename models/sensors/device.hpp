@@ -53,10 +53,8 @@ class RoutePosition {
   explicit RoutePosition(std::vector<Waypoint> waypoints);
   Position at(sim::SimTime t) const;
   const std::vector<Waypoint>& waypoints() const { return waypoints_; }
-  // The distance (km, haversine) from `p` to the route's polyline, measured to points every
-  // 1/kSteps of each leg.
+  // The distance (km, haversine) from `p` to the closest point of the route's polyline.
   double distance_km(Position p) const;
-  static constexpr int kSteps = 32;
 
  private:
   std::vector<Waypoint> waypoints_;
@@ -165,6 +163,7 @@ class SensorHub : public sim::Node {
   struct SensorState {
     SensorSpec spec;
     sim::SimTime last_sample;
+    sim::SimTime next_due;
     bool failed = false;
   };
   HubParams params_;
