@@ -955,8 +955,9 @@ void register_model(sim::Registry& registry) {
       [](sim::World& world, const sim::TimelineEntry& e) {
         const auto ports = nodes_of<Port>(world, e, "port");
         over<Port>(
-            world, e, ports, [](Port& p, sim::Context& ctx) { p.set_state(ctx, false, 1); },
-            [](Port& p, sim::Context& ctx) { p.set_state(ctx, true, 1); });
+            world, e, ports,
+            [](Port& p, sim::Context& ctx) { p.set_state(ctx, false, p.capacity_factor()); },
+            [](Port& p, sim::Context& ctx) { p.set_state(ctx, true, p.capacity_factor()); });
       }});
   registry.add_action(sim::ActionSpec{
       "close_chokepoint",

@@ -216,9 +216,11 @@ class Port : public sim::Node {
   void on_start(sim::Context& ctx) override;
   std::string_view kind() const override { return "port"; }
 
-  // Berths open now: berths x factor, or none while the port is closed.
+  // Berths open now: berths x factor, or none while the port is closed (a closure keeps the
+  // factor of a capacity loss in force, and a capacity shock ending keeps a closure).
   void set_state(sim::Context& ctx, bool open, double capacity_factor);
   bool open() const { return open_; }
+  double capacity_factor() const { return capacity_factor_; }
   size_t vessels_waiting() const { return station_.queue_length(); }
   int yard_teu() const { return yard_teu_; }
   int gate_teu() const { return gate_teu_; }
