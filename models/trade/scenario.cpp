@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -96,6 +98,7 @@ struct TradeRun {
   struct Shock {
     std::string action, target;
     sim::SimTime at, until;
+    size_t index;  // in the timeline
   };
   std::vector<Shock> shocks;
   std::vector<double> lead_days, production_days, origin_days, sea_days, destination_days,
@@ -103,6 +106,7 @@ struct TradeRun {
   double delivered_units = 0, freight = 0, extra_km = 0;
   uint64_t reroutes = 0;
   double max_imbalance = 0;
+  std::map<std::string, int> chokepoint_closures;
 };
 
 // The TradeRun of each engine running a trade world (timeline actions find theirs here).
@@ -317,7 +321,8 @@ void build(sim::World& world) {
     static const std::set<std::string> kShocks = {"close_port",      "close_chokepoint",
                                                   "reduce_capacity", "production_stop",
                                                   "demand_surge",    "customs_slowdown"};
-    for (const sim::ConfigNode& entry : timeline->list) {
+    for (size_t index = 0; index < timeline->list.size(); ++index) {
+      const sim::ConfigNode& entry = timeline->list[index];
       const sim::ConfigNode* action = entry.find("do");
       const sim::ConfigNode* at = entry.find("at");
       if (action == nullptr || at == nullptr || !kShocks.count(action->scalar)) continue;
@@ -326,7 +331,7 @@ void build(sim::World& world) {
       const sim::ConfigNode* target = entry.find("target");
       run->shocks.push_back(
           {action->scalar, target ? target->scalar : "", start,
-           length ? start + sim::Duration::parse(length->scalar) : sim::SimTime::max()});
+           length ? start + sim::Duration::parse(length->scalar) : sim::SimTime::max(), index});
     }
   }
 
@@ -419,7 +424,25 @@ void build(sim::World& world) {
     routing.sea_speed_knots = p.vessel_speed_knots;
     // Ships beyond Neopanamax size (about 14,000 TEU) cannot use the Panama Canal.
     if (teu > 14000) routing.avoid.push_back("PANAMA");
-    for (const std::string& a : texts(s, path + ".avoid")) routing.avoid.push_back(a);
+    const std::vector<std::string> avoid = texts(s, path + ".avoid");
+    for (size_t i = 0; i < avoid.size(); ++i) {
+      if (!w.graph().find(avoid[i])) {
+        diag.add(mark(path + ".avoid." + std::to_string(i)), path + ".avoid." + std::to_string(i),
+                 "\"" + avoid[i] + "\" is not a location of the route network");
+      } else {
+        routing.avoid.push_back(avoid[i]);
+      }
+    }
+    if (!diag.empty()) return;
+    for (size_t leg = 0; leg < rotation.size(); ++leg) {
+      const PortInfo& a = w.ports()[rotation[leg]];
+      const PortInfo& b = w.ports()[rotation[(leg + 1) % rotation.size()]];
+      if (!w.graph().shortest(a.location, b.location, routing)) {
+        diag.add(mark(path + ".ports"), path + ".ports",
+                 "no sea route from " + a.code + " to " + b.code + " for this service" +
+                     (routing.avoid.empty() ? "" : " (it avoids some locations)"));
+      }
+    }
     const int vessels = static_cast<int>(s.integer(path + ".vessels"));
     const sim::Duration spacing = s.duration(path + ".frequency");
     const std::string name = s.text(path + ".name");
@@ -561,6 +584,37 @@ void build(sim::World& world) {
     }
   }
 
+  // Trade nodes carry goods, vessels and clearances in their timers and messages: a crash would
+  // lose them untracked. Disruptions of the trade world are its shocks.
+  if (const sim::ConfigNode* timeline = s.root().at_path("timeline");
+      timeline != nullptr && timeline->is_list()) {
+    static const std::set<std::string> kGroups = {"ports",     "vessels", "exporters", "importers",
+                                                  "consumers", "customs", "carriers"};
+    for (size_t index = 0; index < timeline->list.size(); ++index) {
+      const sim::ConfigNode& entry = timeline->list[index];
+      const sim::ConfigNode* action = entry.find("do");
+      const sim::ConfigNode* target = entry.find("target");
+      if (action == nullptr || target == nullptr || action->scalar != "crash") continue;
+      const std::string& t = target->scalar;
+      bool trade_node = kGroups.count(t) || t.rfind("country:", 0) == 0 ||
+                        t.rfind("region:", 0) == 0 || t.rfind("service:", 0) == 0;
+      if (const auto id = world.find(t)) {
+        sim::Node& n = engine.node(*id);
+        trade_node = dynamic_cast<Port*>(&n) || dynamic_cast<Vessel*>(&n) ||
+                     dynamic_cast<Exporter*>(&n) || dynamic_cast<Importer*>(&n) ||
+                     dynamic_cast<Consumer*>(&n) || dynamic_cast<Customs*>(&n) ||
+                     dynamic_cast<AirCargo*>(&n);
+      }
+      if (trade_node) {
+        const std::string where = "timeline." + std::to_string(index) + ".target";
+        diag.add(target->mark, where,
+                 "trade nodes cannot crash (goods in their care would be lost untracked): use "
+                 "close_port, reduce_capacity, production_stop or customs_slowdown");
+      }
+    }
+    if (!diag.empty()) return;
+  }
+
   // --- Metrics.
   sim::Metrics& m = engine.metrics();
   sim::EventTable& shipments =
@@ -692,26 +746,48 @@ void build(sim::World& world) {
       little.append({"importer:" + std::to_string(k + 1), i->stock_area(end) / 86400 / horizon_d,
                      out / horizon_d, out > 0 ? i->unit_seconds_out() / out / 86400 : 0.0});
     }
-    // Time to recover and time to survive after each shock, per importer that felt it.
+    // Time to recover and time to survive after each shock, per importer that felt it. Shocks
+    // that start on the same day are one event; each is judged up to the next one (a later
+    // shock's dip is not charged to an earlier one).
     sim::EventTable& rec = mm.table(
         "recovery", "per shock and importer whose fill rate fell or whose stock ran out",
-        {{"shock", sim::ColumnType::kInt, "1", "index of the shock in the timeline (from 0)"},
-         {"action", sim::ColumnType::kText, "", "the timeline action"},
+        {{"shock", sim::ColumnType::kInt, "1",
+          "index in the timeline (from 0) of the shock, or of the first of those starting "
+          "that day"},
+         {"action", sim::ColumnType::kText, "", "the timeline action(s), joined by +"},
          {"importer", sim::ColumnType::kInt, "1", "importer number (1-based)"},
          {"pre_fill_rate", sim::ColumnType::kFloat, "1", "fill rate in the 14 days before"},
-         {"min_fill_rate", sim::ColumnType::kFloat, "1", "lowest 7-day fill rate after"},
+         {"min_fill_rate", sim::ColumnType::kFloat, "1",
+          "lowest 7-day fill rate after, up to the next shock"},
          {"tts_d", sim::ColumnType::kFloat, "d",
           "time to survive: shock start to the first day the stock ran out (NaN: never)"},
          {"ttr_d", sim::ColumnType::kFloat, "d",
           "time to recover: shock start until the 7-day fill rate is back within 5% of its "
-          "pre-shock level (NaN: not by the end of the run)"}});
-    std::vector<double> ttrs, ttss;
-    for (size_t si = 0; si < x.shocks.size(); ++si) {
-      const auto start_day =
-          static_cast<size_t>((x.shocks[si].at - sim::SimTime::zero()).ns() / kDay.ns());
+          "pre-shock level after first falling below it (0: it never fell; NaN: not by the "
+          "next shock or the end of the run)"}});
+    std::vector<double> ttrs, ttss;  // NaN: not recovered
+    std::vector<TradeRun::Shock> shocks = x.shocks;
+    std::stable_sort(shocks.begin(), shocks.end(),
+                     [](const auto& a, const auto& b) { return a.at < b.at; });
+    auto day_of = [](sim::SimTime t) {
+      return static_cast<size_t>((t - sim::SimTime::zero()).ns() / kDay.ns());
+    };
+    for (size_t si = 0; si < shocks.size();) {
+      const size_t start_day = day_of(shocks[si].at);
+      std::string action = shocks[si].action;
+      const size_t index = shocks[si].index;
+      size_t next = si + 1;
+      while (next < shocks.size() && day_of(shocks[next].at) == start_day) {
+        action += "+" + shocks[next].action;
+        ++next;
+      }
+      const size_t window_end =
+          next < shocks.size() ? day_of(shocks[next].at) : std::numeric_limits<size_t>::max();
+      si = next;
       for (size_t k = 0; k < tw.days().size(); ++k) {
         const auto& d = tw.days()[k];
         if (start_day >= d.size() || start_day < 7) continue;
+        const size_t last = std::min(d.size(), window_end);
         auto rate = [&](size_t from, size_t to) {
           double dem = 0, fil = 0;
           for (size_t t = from; t < to && t < d.size(); ++t) {
@@ -722,36 +798,53 @@ void build(sim::World& world) {
         };
         const double pre = rate(start_day >= 14 ? start_day - 14 : 0, start_day);
         double low = pre;
-        size_t low_day = start_day;
+        std::optional<size_t> below;
         double tts = std::nan("");
-        for (size_t t = start_day; t < d.size(); ++t) {
+        for (size_t t = start_day; t < last; ++t) {
           const double r7 = rate(t >= 6 ? t - 6 : 0, t + 1);
-          if (r7 < low) {
-            low = r7;
-            low_day = t;
-          }
-          if (std::isnan(tts) && d[t].on_hand <= 0) {
-            tts = static_cast<double>(t - start_day);
-          }
+          low = std::min(low, r7);
+          if (!below && r7 < 0.95 * pre) below = t;
+          if (std::isnan(tts) && d[t].on_hand <= 0) tts = static_cast<double>(t - start_day);
         }
-        if (!(low < 0.95 * pre) && std::isnan(tts)) continue;  // not affected
-        double ttr = std::nan("");
-        for (size_t t = low_day; t < d.size(); ++t) {
+        if (!below && std::isnan(tts)) continue;  // not affected
+        double ttr = below ? std::nan("") : 0.0;
+        for (size_t t = below.value_or(last); t < last; ++t) {
           if (rate(t >= 6 ? t - 6 : 0, t + 1) >= 0.95 * pre) {
             ttr = static_cast<double>(t - start_day);
             break;
           }
         }
-        rec.append({static_cast<int64_t>(si), x.shocks[si].action, static_cast<int64_t>(k + 1), pre,
-                    low, tts, ttr});
-        if (!std::isnan(ttr)) ttrs.push_back(ttr);
+        rec.append(
+            {static_cast<int64_t>(index), action, static_cast<int64_t>(k + 1), pre, low, tts, ttr});
+        ttrs.push_back(ttr);
         if (!std::isnan(tts)) ttss.push_back(tts);
       }
     }
-    mm.set_summary("trade.ttr_median", percentile(ttrs, 0.5), "d",
-                   "median time to recover over affected importers and shocks (NaN: none)");
+    // Not recovered counts as longer than any recovery: the median is NaN when half or more
+    // of the importers never recovered.
+    double ttr_median = std::nan("");
+    size_t unrecovered = 0;
+    for (double t : ttrs) unrecovered += std::isnan(t);
+    if (!ttrs.empty()) {
+      std::vector<double> sorted = ttrs;
+      for (double& t : sorted) {
+        if (std::isnan(t)) t = std::numeric_limits<double>::infinity();
+      }
+      std::sort(sorted.begin(), sorted.end());
+      const double m = sorted.size() % 2
+                           ? sorted[sorted.size() / 2]
+                           : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+      if (std::isfinite(m)) ttr_median = m;
+    }
+    mm.set_summary("trade.ttr_median", ttr_median, "d",
+                   "median time to recover over the recovery rows, not recovered counting as "
+                   "longest (NaN: no rows, or half or more not recovered)");
+    mm.set_summary("trade.unrecovered", static_cast<double>(unrecovered), "1",
+                   "recovery rows not recovered by the next shock or the end of the run");
     mm.set_summary("trade.tts_median", percentile(ttss, 0.5), "d",
-                   "median time to survive over importers whose stock ran out (NaN: none)");
+                   "median time to survive over the rows whose stock ran out (NaN: none)");
+    mm.set_summary("trade.affected", static_cast<double>(ttrs.size()), "1",
+                   "recovery rows: importers that felt a shock, per shock");
     runs().erase(&engine);
   });
 }
@@ -946,19 +1039,18 @@ void register_model(sim::Registry& registry) {
       "trade", "Trade world: consumers, importers, exporters, ports, customs, liner services",
       "trade", build});
 
-  registry.add_action(sim::ActionSpec{
-      "close_port",
-      "Close ports (target: a port, `ports`, region:<r> or country:<CC>): no "
-      "vessel berths until they reopen; vessels queue at anchor.",
-      {},
-      true,
-      [](sim::World& world, const sim::TimelineEntry& e) {
-        const auto ports = nodes_of<Port>(world, e, "port");
-        over<Port>(
-            world, e, ports,
-            [](Port& p, sim::Context& ctx) { p.set_state(ctx, false, p.capacity_factor()); },
-            [](Port& p, sim::Context& ctx) { p.set_state(ctx, true, p.capacity_factor()); });
-      }});
+  registry.add_action(
+      sim::ActionSpec{"close_port",
+                      "Close ports (target: a port, `ports`, region:<r> or country:<CC>): no "
+                      "vessel berths until they reopen; vessels queue at anchor.",
+                      {},
+                      true,
+                      [](sim::World& world, const sim::TimelineEntry& e) {
+                        const auto ports = nodes_of<Port>(world, e, "port");
+                        over<Port>(
+                            world, e, ports, [](Port& p, sim::Context& ctx) { p.close(ctx); },
+                            [](Port& p, sim::Context& ctx) { p.reopen(ctx); });
+                      }});
   registry.add_action(sim::ActionSpec{
       "close_chokepoint",
       "Close a location of the route network (target: SUEZ, PANAMA, BAB_EL_MANDEB, ...): "
@@ -986,12 +1078,17 @@ void register_model(sim::Registry& registry) {
           }
         };
         engine.schedule(e.at, [weak, code, notify] {
-          if (auto r = weak.lock()) r->world->graph().close(code);
+          if (auto r = weak.lock(); r && r->chokepoint_closures[code]++ == 0) {
+            r->world->graph().close(code);
+          }
           notify();
         });
         if (e.duration) {
           engine.schedule(e.at + *e.duration, [weak, code] {
-            if (auto r = weak.lock()) r->world->graph().reopen(code);
+            // Overlapping closures: the place reopens when the last one ends.
+            if (auto r = weak.lock(); r && --r->chokepoint_closures[code] == 0) {
+              r->world->graph().reopen(code);
+            }
           });
         }
       }});
@@ -1020,27 +1117,27 @@ void register_model(sim::Registry& registry) {
         over<sim::Node>(
             world, e, all,
             [f](sim::Node& n, sim::Context& ctx) {
-              if (auto* p = dynamic_cast<Port*>(&n)) p->set_state(ctx, p->open(), f);
-              if (auto* v = dynamic_cast<Vessel*>(&n)) v->set_capacity_factor(f);
-              if (auto* x = dynamic_cast<Exporter*>(&n)) x->set_capacity_factor(f);
+              if (auto* p = dynamic_cast<Port*>(&n)) p->add_capacity(ctx, f);
+              if (auto* v = dynamic_cast<Vessel*>(&n)) v->capacity().add(f);
+              if (auto* x = dynamic_cast<Exporter*>(&n)) x->capacity().add(f);
             },
-            [](sim::Node& n, sim::Context& ctx) {
-              if (auto* p = dynamic_cast<Port*>(&n)) p->set_state(ctx, p->open(), 1);
-              if (auto* v = dynamic_cast<Vessel*>(&n)) v->set_capacity_factor(1);
-              if (auto* x = dynamic_cast<Exporter*>(&n)) x->set_capacity_factor(1);
+            [f](sim::Node& n, sim::Context& ctx) {
+              if (auto* p = dynamic_cast<Port*>(&n)) p->remove_capacity(ctx, f);
+              if (auto* v = dynamic_cast<Vessel*>(&n)) v->capacity().remove(f);
+              if (auto* x = dynamic_cast<Exporter*>(&n)) x->capacity().remove(f);
             });
       }});
-  registry.add_action(sim::ActionSpec{
-      "production_stop",
-      "Stop exporters' production (target: exporters, country:<CC>, ...).",
-      {},
-      true,
-      [](sim::World& world, const sim::TimelineEntry& e) {
-        const auto xs = nodes_of<Exporter>(world, e, "exporter");
-        over<Exporter>(
-            world, e, xs, [](Exporter& x, sim::Context&) { x.set_capacity_factor(0); },
-            [](Exporter& x, sim::Context&) { x.set_capacity_factor(1); });
-      }});
+  registry.add_action(
+      sim::ActionSpec{"production_stop",
+                      "Stop exporters' production (target: exporters, country:<CC>, ...).",
+                      {},
+                      true,
+                      [](sim::World& world, const sim::TimelineEntry& e) {
+                        const auto xs = nodes_of<Exporter>(world, e, "exporter");
+                        over<Exporter>(
+                            world, e, xs, [](Exporter& x, sim::Context&) { x.capacity().add(0); },
+                            [](Exporter& x, sim::Context&) { x.capacity().remove(0); });
+                      }});
   registry.add_action(sim::ActionSpec{
       "customs_slowdown",
       "Customs take `factor` times longer (target: customs, customs:<CC>, country:<CC>).",
@@ -1050,8 +1147,8 @@ void register_model(sim::Registry& registry) {
         const auto cs = nodes_of<Customs>(world, e, "customs office");
         const double f = std::stod(e.param("factor"));
         over<Customs>(
-            world, e, cs, [f](Customs& c, sim::Context&) { c.set_slowdown(f); },
-            [](Customs& c, sim::Context&) { c.set_slowdown(1); });
+            world, e, cs, [f](Customs& c, sim::Context&) { c.slowdown().add(f); },
+            [f](Customs& c, sim::Context&) { c.slowdown().remove(f); });
       }});
 }
 

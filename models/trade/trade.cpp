@@ -170,6 +170,7 @@ void Importer::review(sim::Context& ctx) {
       const double units =
           std::ceil(p.expedite_days * mean_daily_demand_ / p.units_per_teu) * p.units_per_teu;
       inventory_.place_order(units);
+      pending_order_ = std::max(0.0, pending_order_ - units);  // the air order covers that much
       air_order_open_ = true;
       const Order order{(static_cast<uint64_t>(index_) << 32) | ++next_order_,
                         ctx.self(),
@@ -230,7 +231,11 @@ void Exporter::on_start(sim::Context& ctx) {
 
 void Exporter::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
   if (const auto* o = msg.get_if<Order>()) {
-    backlog_.push_back(*o);
+    if (o->air) {
+      backlog_.push_front(*o);  // expedited: made and shipped first
+    } else {
+      backlog_.push_back(*o);
+    }
     ship_ready(ctx);
   } else if (const auto* c = msg.get_if<payments::PaymentCredited>()) {
     if (world_->params().pay_in_advance) {
@@ -258,7 +263,7 @@ void Exporter::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
   double owed = 0;
   for (const Order& o : backlog_) owed += cleared_to_ship(o) ? o.units : 0;
   const double uncovered = owed - planned_;
-  const double make = std::min(std::max(0.0, uncovered), capacity_per_day_ * capacity_factor_);
+  const double make = std::min(std::max(0.0, uncovered), capacity_per_day_ * capacity_.product());
   if (make > 0) {
     pipeline_.emplace_back(ctx.now() + world_->params().production_lead_time, make);
     planned_ += make;
@@ -272,10 +277,16 @@ void Exporter::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
 void Exporter::ship_ready(sim::Context& ctx) {
   const TradeParams& p = world_->params();
   GoodsLedger& g = world_->goods();
-  while (!backlog_.empty() && backlog_.front().units <= stock_ + 1e-9 &&
-         cleared_to_ship(backlog_.front())) {
-    const Order o = backlog_.front();
-    backlog_.pop_front();
+  // Oldest first among the orders cleared to ship (paid, when paid in advance), while stock
+  // covers them: an unpaid order does not hold up the paid ones behind it.
+  for (auto it = backlog_.begin(); it != backlog_.end();) {
+    if (!cleared_to_ship(*it)) {
+      ++it;
+      continue;
+    }
+    if (it->units > stock_ + 1e-9) break;
+    const Order o = *it;
+    it = backlog_.erase(it);
     paid_.erase(o.id);
     stock_ -= o.units;
     planned_ -= o.units;
@@ -318,8 +329,9 @@ void Port::admit(SimTime now, const ShipmentPtr& s) {
 
 // Room freed in the yard lets the containers at the gate in, oldest first.
 void Port::admit_from_gate(SimTime now) {
-  while (!gate_.empty() &&
-         (yard_capacity_ == 0 || yard_teu_ + gate_.front()->teu <= yard_capacity_)) {
+  // A shipment larger than the whole yard goes in when the yard is empty.
+  while (!gate_.empty() && (yard_capacity_ == 0 || yard_teu_ == 0 ||
+                            yard_teu_ + gate_.front()->teu <= yard_capacity_)) {
     gate_teu_ -= gate_.front()->teu;
     admit(now, gate_.front());
     gate_.pop_front();
@@ -333,7 +345,8 @@ void Port::advance_yard(SimTime now) {
 
 void Port::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
   if (const auto* c = msg.get_if<Cargo>()) {
-    if (!gate_.empty() || (yard_capacity_ > 0 && yard_teu_ + c->shipment->teu > yard_capacity_)) {
+    if (!gate_.empty() ||
+        (yard_capacity_ > 0 && yard_teu_ > 0 && yard_teu_ + c->shipment->teu > yard_capacity_)) {
       gate_.push_back(c->shipment);
       gate_teu_ += c->shipment->teu;
     } else {
@@ -399,11 +412,30 @@ void Port::on_timer(sim::Context& ctx, sim::TimerId, uint64_t call) {
   if (const auto next = station_.depart(ctx.now())) start_service(ctx, next->id);
 }
 
-void Port::set_state(sim::Context& ctx, bool open, double capacity_factor) {
-  open_ = open;
-  capacity_factor_ = capacity_factor;
-  const int servers =
-      open ? std::max(0, static_cast<int>(std::lround(berths_ * capacity_factor))) : 0;
+void Port::close(sim::Context& ctx) {
+  ++closures_;
+  apply(ctx);
+}
+void Port::reopen(sim::Context& ctx) {
+  closures_ = std::max(0, closures_ - 1);
+  apply(ctx);
+}
+void Port::add_capacity(sim::Context& ctx, double factor) {
+  capacity_.add(factor);
+  apply(ctx);
+}
+void Port::remove_capacity(sim::Context& ctx, double factor) {
+  capacity_.remove(factor);
+  apply(ctx);
+}
+
+// Berths open now: berths x the capacity factors in force (at least one while the factor is
+// above zero), or none while a closure is in force.
+void Port::apply(sim::Context& ctx) {
+  capacity_factor_ = capacity_.product();
+  const int servers = open() ? std::max(capacity_factor_ > 0 ? 1 : 0,
+                                        static_cast<int>(std::lround(berths_ * capacity_factor_)))
+                             : 0;
   for (const sim::Station::Job& job : station_.set_servers(ctx.now(), servers)) {
     start_service(ctx, job.id);
   }
@@ -478,7 +510,7 @@ void Vessel::arrive(sim::Context& ctx) {
     call.unload.push_back(s);
     return true;
   });
-  const int capacity = static_cast<int>(std::floor(teu_ * capacity_factor_));
+  const int capacity = static_cast<int>(std::floor(teu_ * capacity_.product()));
   call.free_teu = std::max(0, capacity - cargo_teu());
   for (size_t k = 1; k < rotation_.size(); ++k) {
     call.ahead.push_back(rotation_[(at_ + k) % rotation_.size()]);
@@ -490,9 +522,9 @@ void Vessel::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg)
   if (const auto* r = msg.get_if<VesselReleased>()) {
     for (const ShipmentPtr& s : r->loaded) cargo_.push_back(s);
     // Held to the service's headway behind the vessel ahead of it.
-    SimTime& last = world_->last_departure(service_, rotation_[at_]);
-    const SimTime leave = std::max(ctx.now(), last + headway_);
-    last = leave;
+    const auto last = world_->last_departure(service_, rotation_[at_]);
+    const SimTime leave = last ? std::max(ctx.now(), *last + headway_) : ctx.now();
+    world_->set_last_departure(service_, rotation_[at_], leave);
     if (leave > ctx.now()) {
       ctx.set_timer(leave - ctx.now(), kDepart);
     } else {
@@ -550,7 +582,7 @@ void Vessel::on_closure(sim::Context& ctx) {
   if (!blocked) return;
   // Where the new route starts: the end of the current leg, or its start when that is closed.
   size_t from = done;
-  double to_start_s = 0, detour_km = 0;
+  double to_start_s = 0, detour_km = 0, detour_s = 0;
   if (done < r.legs.size()) {
     const double into = elapsed - t;
     if (graph.is_open(r.stops[done + 1])) {
@@ -559,6 +591,7 @@ void Vessel::on_closure(sim::Context& ctx) {
     } else {
       const double fraction = into / r.legs[done].time().seconds();
       to_start_s = into;  // back the way it came
+      detour_s = 2 * into;
       detour_km = 2 * fraction * r.legs[done].distance_km;
     }
   }
@@ -572,7 +605,7 @@ void Vessel::on_closure(sim::Context& ctx) {
     s->freight += world_->params().freight_per_teu_km * extra_km * s->teu;
   }
   if (world_->rerouted) {
-    world_->rerouted(ctx.self(), extra_km, rr.extra_time + Duration::from_seconds(2 * to_start_s));
+    world_->rerouted(ctx.self(), extra_km, rr.extra_time + Duration::from_seconds(detour_s));
   }
   route_ = rr.route;
   departed_ = ctx.now() + Duration::from_seconds(to_start_s);
@@ -638,7 +671,7 @@ void Customs::begin(sim::Context& ctx, uint64_t job) {
   if (ledger) d = Duration::from_seconds(d.seconds() * p.ledger_document_factor);
   const double inspect = p.inspection_probability * (ledger ? p.ledger_inspection_factor : 1.0);
   if (ctx.rng().bernoulli(inspect)) d = d + lognormal(p.inspection_time, ctx.rng());
-  ctx.set_timer(Duration::from_seconds(d.seconds() * slowdown_), job);
+  ctx.set_timer(Duration::from_seconds(d.seconds() * slowdown_.product()), job);
 }
 
 void Customs::on_timer(sim::Context& ctx, sim::TimerId, uint64_t job) {

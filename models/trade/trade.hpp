@@ -5,6 +5,7 @@
 // importer pays. Every step is an event whose time is recorded on the shipment.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -71,6 +72,25 @@ struct VesselReleased {  // port -> vessel: cargo handled, free to sail
 // ---- Parameters --------------------------------------------------------------------------------
 
 enum class PolicyKind { kSs, kOrderUpTo };
+
+// Capacity multipliers of the shocks in force on one node: overlapping shocks compose (their
+// product), and each one's end removes only its own factor.
+class FactorStack {
+ public:
+  void add(double f) { factors_.push_back(f); }
+  void remove(double f) {
+    const auto it = std::find(factors_.begin(), factors_.end(), f);
+    if (it != factors_.end()) factors_.erase(it);
+  }
+  double product() const {
+    double p = 1;
+    for (double f : factors_) p *= f;
+    return p;
+  }
+
+ private:
+  std::vector<double> factors_;
+};
 
 struct TradeParams {
   // Consumers and importers.
@@ -184,7 +204,7 @@ class Exporter : public sim::Node {
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override;
   std::string_view kind() const override { return "exporter"; }
 
-  void set_capacity_factor(double f) { capacity_factor_ = f; }
+  FactorStack& capacity() { return capacity_; }
   double stock() const { return stock_; }
   double holding_cost() const { return holding_cost_; }
   const std::string& country() const { return country_; }
@@ -199,8 +219,8 @@ class Exporter : public sim::Node {
   std::string country_;
   double capacity_per_day_;
   std::set<uint64_t> paid_;  // orders paid in advance
-  double capacity_factor_ = 1;
-  double stock_ = 0;  // finished goods
+  FactorStack capacity_;     // reduce_capacity and production_stop (factor 0) in force
+  double stock_ = 0;         // finished goods
   std::deque<Order> backlog_;
   std::deque<std::pair<sim::SimTime, double>> pipeline_;  // (ready at, units) in production
   double planned_ = 0;  // units in production or finished, promised to the backlog
@@ -216,11 +236,12 @@ class Port : public sim::Node {
   void on_start(sim::Context& ctx) override;
   std::string_view kind() const override { return "port"; }
 
-  // Berths open now: berths x factor, or none while the port is closed (a closure keeps the
-  // factor of a capacity loss in force, and a capacity shock ending keeps a closure).
-  void set_state(sim::Context& ctx, bool open, double capacity_factor);
-  bool open() const { return open_; }
-  double capacity_factor() const { return capacity_factor_; }
+  // Closures and capacity losses in force; overlapping shocks compose.
+  void close(sim::Context& ctx);
+  void reopen(sim::Context& ctx);
+  void add_capacity(sim::Context& ctx, double factor);
+  void remove_capacity(sim::Context& ctx, double factor);
+  bool open() const { return closures_ == 0; }
   size_t vessels_waiting() const { return station_.queue_length(); }
   int yard_teu() const { return yard_teu_; }
   int gate_teu() const { return gate_teu_; }
@@ -239,7 +260,9 @@ class Port : public sim::Node {
   TradeWorld* world_;
   uint32_t index_;
   int berths_;
-  bool open_ = true;
+  void apply(sim::Context& ctx);
+  int closures_ = 0;
+  FactorStack capacity_;
   double capacity_factor_ = 1;
   sim::Station station_;
   std::map<uint64_t, VesselCall> calls_;         // by call id
@@ -272,7 +295,7 @@ class Vessel : public sim::Node {
 
   // A chokepoint or port closed: a vessel at sea whose route passes it ahead turns onto another.
   void on_closure(sim::Context& ctx);
-  void set_capacity_factor(double f) { capacity_factor_ = f; }
+  FactorStack& capacity() { return capacity_; }
   int cargo_teu() const;
 
  private:
@@ -284,7 +307,7 @@ class Vessel : public sim::Node {
   std::vector<uint32_t> rotation_;
   size_t at_;  // index in rotation_ of the port it is at or sailing to
   int teu_;
-  double capacity_factor_ = 1;
+  FactorStack capacity_;
   logistics::RoutingOptions routing_;
   sim::Duration first_departure_;
   std::vector<ShipmentPtr> cargo_;
@@ -316,7 +339,7 @@ class Customs : public sim::Node {
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override;
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) override;
   std::string_view kind() const override { return "customs"; }
-  void set_slowdown(double factor) { slowdown_ = factor; }
+  FactorStack& slowdown() { return slowdown_; }
 
  private:
   void begin(sim::Context& ctx, uint64_t job);
@@ -325,7 +348,7 @@ class Customs : public sim::Node {
   sim::Station station_;
   std::map<uint64_t, ShipmentPtr> jobs_;
   uint64_t next_job_ = 1;
-  double slowdown_ = 1;
+  FactorStack slowdown_;
 };
 
 // ---- The shared world
@@ -384,9 +407,14 @@ class TradeWorld {
   };
   const std::vector<std::vector<Day>>& days() const { return days_; }
   std::vector<sim::NodeId>& vessels() { return vessels_; }
-  // When the last vessel of `service` left `port` (or is scheduled to).
-  sim::SimTime& last_departure(int service, uint32_t port) {
-    return last_departure_[{service, port}];
+  // When the last vessel of `service` left `port` (or is scheduled to), if one has.
+  std::optional<sim::SimTime> last_departure(int service, uint32_t port) const {
+    const auto it = last_departure_.find({service, port});
+    if (it == last_departure_.end()) return std::nullopt;
+    return it->second;
+  }
+  void set_last_departure(int service, uint32_t port, sim::SimTime t) {
+    last_departure_[{service, port}] = t;
   }
   uint64_t next_shipment_id() { return ++shipments_; }
 

@@ -157,3 +157,41 @@ def test_a_full_yard_keeps_containers_at_the_gate(tradesim, tmp_path):
     assert days["gate_teu"][:][other].max() == 0  # unlimited elsewhere
     imbalance = f["timeseries"]["trade.goods.imbalance"]["value"][:]
     assert np.abs(imbalance).max() < 1e-6 * f["timeseries"]["trade.goods.sold"]["value"][-1]
+
+
+def test_overlapping_shocks_keep_each_other_in_force(tradesim, tmp_path):
+    scenario = tmp_path / "overlap.yaml"
+    scenario.write_text(
+        "extends: " + os.path.join(SCENARIOS, "trade", "asia-europe.yaml") + "\n"
+        "scenario:\n  name: overlap\n  duration: 170d\n"
+        "timeline:\n"
+        "  - {at: 140d, do: close_port, target: DEHAM, for: 20d}\n"
+        "  - {at: 145d, do: close_port, target: DEHAM, for: 5d}\n"
+        "  - {at: 140d, do: reduce_capacity, target: NLRTM, factor: 0.5, for: 20d}\n"
+        "  - {at: 145d, do: reduce_capacity, target: NLRTM, factor: 0.4, for: 5d}\n")
+    out = tmp_path / "overlap.h5"
+    r = run([tradesim, "run", str(scenario), "-o", str(out), "-q"])
+    assert r.returncode == 0, r.stderr
+    f = h5py.File(out, "r")
+    days = table(f, "port_days")
+    port, t, open_ = text(days["port"]), days["t_ns"][:] / DAY_NS, days["berths_open"][:]
+    ham, rtm = port == "DEHAM", port == "NLRTM"
+    assert np.all(open_[ham & (t > 140.5) & (t < 159.5)] == 0)  # the first end keeps the other
+    assert np.all(open_[ham & (t > 160.5)] == 8)
+    assert np.all(open_[rtm & (t > 145.5) & (t < 149.5)] == 2)  # 10 x 0.5 x 0.4
+    assert np.all(open_[rtm & (t > 150.5) & (t < 159.5)] == 5)  # 10 x 0.5 again
+    assert np.all(open_[rtm & (t > 160.5)] == 10)
+
+
+def test_trade_nodes_cannot_crash_and_bad_avoid_codes_are_named(tradesim, tmp_path):
+    base = "extends: " + os.path.join(SCENARIOS, "trade", "asia-europe.yaml") + "\nscenario:\n  name: bad\n"
+    crash = tmp_path / "crash.yaml"
+    crash.write_text(base + "timeline:\n  - {at: 10d, do: crash, target: vessels, for: 1h}\n")
+    r = run([tradesim, "run", str(crash), "-o", str(tmp_path / "c.h5")])
+    assert r.returncode == 3
+    assert f"{crash}:5:34: timeline.0.target: trade nodes cannot crash" in r.stderr
+    avoid = tmp_path / "avoid.yaml"
+    avoid.write_text(base + "trade:\n  services:\n    - {name: X, ports: [CNSHA, NLRTM], avoid: [SUEZZ]}\n")
+    r = run([tradesim, "run", str(avoid), "-o", str(tmp_path / "a.h5")])
+    assert r.returncode == 3
+    assert "trade.services.0.avoid.0: \"SUEZZ\" is not a location of the route network" in r.stderr
