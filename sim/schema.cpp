@@ -67,6 +67,27 @@ Field Field::scalar(std::string key, FieldType type, std::string default_value,
   return f;
 }
 
+Field Field::choice(std::string key, std::vector<std::string> choices, std::string default_value,
+                    std::string description) {
+  Field f =
+      scalar(std::move(key), FieldType::kEnum, std::move(default_value), std::move(description));
+  f.choices = std::move(choices);
+  return f;
+}
+
+Field Field::texts(std::string key, std::string description, std::string default_value) {
+  Field f =
+      scalar(std::move(key), FieldType::kList, std::move(default_value), std::move(description));
+  f.item_type = FieldType::kString;
+  return f;
+}
+
+Field Field::list(std::string key, std::string description, std::vector<Field> item_fields) {
+  Field f = object(std::move(key), std::move(description), std::move(item_fields));
+  f.type = FieldType::kList;
+  return f;
+}
+
 namespace {
 
 bool parse_number(const std::string& text, double& out) {

@@ -57,6 +57,13 @@ struct Field {
                       bool implicit = true);
   static Field scalar(std::string key, FieldType type, std::string default_value,
                       std::string description);
+  // One of `choices` (kEnum).
+  static Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
+                      std::string description);
+  // A list of strings (kList of kString), e.g. "[CNSHA, SGSIN]".
+  static Field texts(std::string key, std::string description, std::string default_value = "");
+  // A list of objects, each with `item_fields`.
+  static Field list(std::string key, std::string description, std::vector<Field> item_fields);
   Field& at_least(double v, bool exclusive = false) {
     min = v;
     min_exclusive = exclusive;

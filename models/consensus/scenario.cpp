@@ -23,23 +23,6 @@ using sim::FieldType;
 
 namespace {
 
-Field list_of_text(std::string key, std::string description) {
-  Field f;
-  f.key = std::move(key);
-  f.type = FieldType::kList;
-  f.item_type = FieldType::kString;
-  f.description = std::move(description);
-  return f;
-}
-
-Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
-             std::string description) {
-  Field f = Field::scalar(std::move(key), FieldType::kEnum, std::move(default_value),
-                          std::move(description));
-  f.choices = std::move(choices);
-  return f;
-}
-
 // A metric name from free text: "bad pre-prepare signature" -> "bad_pre_prepare_signature".
 std::string slug(std::string_view text) {
   std::string out;
@@ -100,11 +83,11 @@ void declare(sim::Registry& registry) {
           "consortium",
           "A permissioned ledger: validators that order transactions with one consensus "
           "protocol, and clients that submit signed payments to them. See docs/consensus.md.",
-          {choice("protocol", protocols, "pbft", "the consensus protocol"),
+          {Field::choice("protocol", protocols, "pbft", "the consensus protocol"),
            Field::scalar("validators", FieldType::kInt, "4", "number of validators (v0, v1, ...)")
                .at_least(1)
                .at_most(1024),
-           list_of_text("placement",
+           Field::texts("placement",
                         "sites the validators are placed at, in turn (v0 at the first, v1 at the "
                         "second, ...); empty: all at one place"),
            Field::scalar("warmup", FieldType::kDuration, "0s",
@@ -136,9 +119,10 @@ void declare(sim::Registry& registry) {
                "crypto",
                "Signatures and the simulated CPU time of cryptography and execution (defaults "
                "measured on the reference machine: libsodium Ed25519, OpenSSL SHA-256).",
-               {choice("mode", {"real", "modelled"}, "real",
-                       "real: Ed25519 signatures; modelled: hash-based stand-ins of the same size "
-                       "and CPU charge, for runs too large for real signatures"),
+               {Field::choice(
+                    "mode", {"real", "modelled"}, "real",
+                    "real: Ed25519 signatures; modelled: hash-based stand-ins of the same size "
+                    "and CPU charge, for runs too large for real signatures"),
                 Field::scalar("sign", FieldType::kDuration, "20us", "CPU time of one signature")
                     .at_least(0),
                 Field::scalar("verify", FieldType::kDuration, "45us",
@@ -210,10 +194,11 @@ void declare(sim::Registry& registry) {
                     .at_least(0),
                 Field::scalar("poisson", FieldType::kBool, "true",
                               "exponential gaps between a client's transactions (else even)"),
-                choice("submit_to", {"one", "f+1", "all"}, "one",
-                       "validators each transaction is sent to; a client counts it confirmed "
-                       "after one reply (one) or f + 1 matching replies (f+1, all)"),
-                list_of_text("placement",
+                Field::choice(
+                    "submit_to", {"one", "f+1", "all"}, "one",
+                    "validators each transaction is sent to; a client counts it confirmed "
+                    "after one reply (one) or f + 1 matching replies (f+1, all)"),
+                Field::texts("placement",
                              "sites the clients are placed at, in turn; empty: the validators' "
                              "placement"),
                 Field::scalar("payload", FieldType::kSize, "100 B",
@@ -564,7 +549,7 @@ void register_model(sim::Registry& registry) {
   registry.add_model(sim::ModelSpec{"consortium",
                                     "Permissioned ledger: validators (PBFT or Raft) and clients",
                                     "consortium", build});
-  Field behaviour = choice(
+  Field behaviour = Field::choice(
       "behaviour", {"honest", "silent", "equivocate", "delay", "invalid_proposal"}, "",
       "silent: sends nothing; equivocate: conflicting proposals or votes; delay: sends "
       "everything late; invalid_proposal: proposals with a bad signature or Merkle root; honest: "

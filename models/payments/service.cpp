@@ -17,21 +17,6 @@ using sim::FieldType;
 
 namespace {
 
-Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
-             std::string description) {
-  Field f = Field::scalar(std::move(key), FieldType::kEnum, std::move(default_value),
-                          std::move(description));
-  f.choices = std::move(choices);
-  return f;
-}
-
-Field list_of_text(std::string key, std::string default_value, std::string description) {
-  Field f = Field::scalar(std::move(key), FieldType::kList, std::move(default_value),
-                          std::move(description));
-  f.item_type = FieldType::kString;
-  return f;
-}
-
 // The keys of one class of banks (domestic, clearing); the defaults are illustrative.
 Field bank_class(std::string key, std::string description, std::string fee_fixed,
                  std::string processing, std::string compliance_probability) {
@@ -109,11 +94,12 @@ ProcessingTime processing_time(sim::Duration median, double sigma) {
 
 std::vector<Field> service_fields() {
   return {
-      choice("settlement", {"correspondent", "ledger"}, "correspondent",
-             "correspondent: a chain of banks with business hours, cut-offs and fees; ledger: one "
-             "transaction on the scenario's `consortium` (which must be present)"),
-      choice("charges", {"SHA", "OUR", "BEN"}, "SHA",
-             "correspondent banking: who bears the banks' fees (MT103 field 71A)"),
+      Field::choice(
+          "settlement", {"correspondent", "ledger"}, "correspondent",
+          "correspondent: a chain of banks with business hours, cut-offs and fees; ledger: one "
+          "transaction on the scenario's `consortium` (which must be present)"),
+      Field::choice("charges", {"SHA", "OUR", "BEN"}, "SHA",
+                    "correspondent banking: who bears the banks' fees (MT103 field 71A)"),
       Field::scalar(
           "site", FieldType::kString, "\"\"",
           "network site of every bank or gateway (empty: the site of the model that uses the "
@@ -132,12 +118,14 @@ std::vector<Field> service_fields() {
            Field::scalar("cutoff", FieldType::kDuration, "15h",
                          "local cut-off for same-day processing (open < cutoff <= close)")
                .at_least(0, true),
-           list_of_text("fri_sat_weekend", "[BH, EG, IL, KW, OM, QA, SA]",
+           Field::texts("fri_sat_weekend",
                         "countries (ISO 3166 codes) whose banks close on Friday and Saturday "
-                        "instead of Saturday and Sunday"),
-           list_of_text("correspondents", "[USD, EUR]",
+                        "instead of Saturday and Sunday",
+                        "[BH, EG, IL, KW, OM, QA, SA]"),
+           Field::texts("correspondents",
                         "currencies whose clearing bank every domestic bank holds an account "
-                        "with, besides its own currency's"),
+                        "with, besides its own currency's",
+                        "[USD, EUR]"),
            clearing_banks(),
            bank_class("domestic",
                       "Each country's domestic bank (the originator's and the "
@@ -149,9 +137,10 @@ std::vector<Field> service_fields() {
           "ledger",
           "Settlement on the consortium's ledger: a gateway per country (its banks' on-ledger "
           "presence).",
-          {choice("submit_to", {"one", "f+1", "all"}, "f+1",
-                  "validators each payment is sent to; confirmed after one reply (one) or f + 1 "
-                  "(f+1, all)"),
+          {Field::choice(
+               "submit_to", {"one", "f+1", "all"}, "f+1",
+               "validators each payment is sent to; confirmed after one reply (one) or f + 1 "
+               "(f+1, all)"),
            Field::scalar("fee", FieldType::kInt, "1", "ledger fee per payment, in minor units")
                .at_least(0),
            Field::scalar("payload", FieldType::kSize, "100 B",

@@ -23,28 +23,15 @@ namespace {
 
 constexpr const char* kSection = "supply_chain";
 
-Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
-             std::string description) {
-  Field f = Field::scalar(std::move(key), FieldType::kEnum, std::move(default_value),
-                          std::move(description));
-  f.choices = std::move(choices);
-  return f;
-}
-
-Field list_of(std::string key, std::string description, std::vector<Field> fields) {
-  Field f = Field::object(std::move(key), std::move(description), std::move(fields));
-  f.type = FieldType::kList;
-  return f;
-}
-
 // The policy keys, the same for the whole chain and for one stage.
 Field policy_field(bool implicit, std::string description) {
   return Field::object(
       "policy", std::move(description),
-      {choice("kind", {"beer_game", "order_up_to", "s_S"}, "beer_game",
-              "beer_game: Sterman's (1989) anchoring and adjustment; order_up_to: a base-stock "
-              "level from a demand forecast (Chen et al. 2000); s_S: order up to S when the "
-              "inventory position is at or below s"),
+      {Field::choice(
+           "kind", {"beer_game", "order_up_to", "s_S"}, "beer_game",
+           "beer_game: Sterman's (1989) anchoring and adjustment; order_up_to: a base-stock "
+           "level from a demand forecast (Chen et al. 2000); s_S: order up to S when the "
+           "inventory position is at or below s"),
        Field::scalar("alpha_s", FieldType::kFloat, "0.26",
                      "beer_game: share of the stock gap ordered per period")
            .at_least(0),
@@ -71,8 +58,8 @@ Field policy_field(bool implicit, std::string description) {
        Field::scalar("review_period", FieldType::kInt, "1",
                      "order_up_to: R, periods between reviews")
            .at_least(1),
-       choice("forecast", {"moving_average", "exponential_smoothing"}, "moving_average",
-              "order_up_to: how demand is forecast"),
+       Field::choice("forecast", {"moving_average", "exponential_smoothing"}, "moving_average",
+                     "order_up_to: how demand is forecast"),
        Field::scalar("p", FieldType::kInt, "4",
                      "order_up_to: demands in the moving average (its window)")
            .at_least(1),
@@ -122,35 +109,36 @@ void declare(sim::Registry& registry) {
                .at_most(1000),
            Field::scalar("unit", FieldType::kString, "cases",
                          "what the goods are counted in (the units of the time series)"),
-           list_of("stages",
-                   "The stages, retailer (the consumers' supplier) first, factory last. Each "
-                   "item's delays are those of the link to its supplier, the next item.",
-                   {Field::scalar("name", FieldType::kString, "",
-                                  "node name (letters, digits and _): used in metric names")
-                        .must(),
-                    Field::scalar("site", FieldType::kString, "\"\"",
-                                  "network site of the stage (empty: none); the retailer's "
-                                  "consumers are at its site"),
-                    Field::scalar("country", FieldType::kString, "\"\"",
-                                  "country of the stage; a link between two countries adds "
-                                  "delays.border_order and delays.border_shipping"),
-                    Field::scalar("order_delay", FieldType::kDuration, "",
-                                  "orders to the supplier take this long (default: "
-                                  "delays.order, plus delays.border_order across a border)")
-                        .at_least(0),
-                    Field::scalar("shipping_delay", FieldType::kDuration, "",
-                                  "goods from the supplier take this long (default: "
-                                  "delays.shipping, plus delays.border_shipping across a border)")
-                        .at_least(0, true),
-                    policy_field(false, "This stage's policy, instead of supply_chain.policy.")}),
+           Field::list(
+               "stages",
+               "The stages, retailer (the consumers' supplier) first, factory last. Each "
+               "item's delays are those of the link to its supplier, the next item.",
+               {Field::scalar("name", FieldType::kString, "",
+                              "node name (letters, digits and _): used in metric names")
+                    .must(),
+                Field::scalar("site", FieldType::kString, "\"\"",
+                              "network site of the stage (empty: none); the retailer's "
+                              "consumers are at its site"),
+                Field::scalar("country", FieldType::kString, "\"\"",
+                              "country of the stage; a link between two countries adds "
+                              "delays.border_order and delays.border_shipping"),
+                Field::scalar("order_delay", FieldType::kDuration, "",
+                              "orders to the supplier take this long (default: "
+                              "delays.order, plus delays.border_order across a border)")
+                    .at_least(0),
+                Field::scalar("shipping_delay", FieldType::kDuration, "",
+                              "goods from the supplier take this long (default: "
+                              "delays.shipping, plus delays.border_shipping across a border)")
+                    .at_least(0, true),
+                policy_field(false, "This stage's policy, instead of supply_chain.policy.")}),
            Field::object(
                "demand", "The consumers' demand per period (see docs/supply.md).",
                {Field::scalar("base", FieldType::kFloat, "4", "units per period at the start")
                     .at_least(0),
                 Field::scalar("trend", FieldType::kFloat, "0",
                               "units per period added each period"),
-                choice("noise", {"none", "normal", "poisson"}, "none",
-                       "none: the mean; normal: sd = cv x mean, truncated at 0; poisson"),
+                Field::choice("noise", {"none", "normal", "poisson"}, "none",
+                              "none: the mean; normal: sd = cv x mean, truncated at 0; poisson"),
                 Field::scalar("cv", FieldType::kFloat, "0", "coefficient of variation (normal)")
                     .at_least(0),
                 Field::scalar("seasonal_amplitude", FieldType::kFloat, "0",
@@ -163,7 +151,7 @@ void declare(sim::Registry& registry) {
                 Field::scalar("seasonal_phase", FieldType::kDuration, "0s",
                               "phase of the season (whole periods)")
                     .at_least(0),
-                list_of(
+                Field::list(
                     "steps", "Changes of the demand level from a time on (give `to` or `factor`).",
                     {Field::scalar("at", FieldType::kDuration, "",
                                    "from the period that starts at this time (4w: week 5)")

@@ -24,30 +24,6 @@ namespace {
 
 constexpr sim::Duration kDay = sim::Duration::from_ns(sim::units::kDay);
 
-Field list_of_text(std::string key, std::string description) {
-  Field f;
-  f.key = std::move(key);
-  f.type = FieldType::kList;
-  f.item_type = FieldType::kString;
-  f.description = std::move(description);
-  return f;
-}
-
-Field choice(std::string key, std::vector<std::string> choices, std::string default_value,
-             std::string description) {
-  Field f = Field::scalar(std::move(key), FieldType::kEnum, std::move(default_value),
-                          std::move(description));
-  f.choices = std::move(choices);
-  return f;
-}
-
-Field list_of(std::string key, std::string description, std::vector<Field> fields) {
-  Field f = Field::object(std::move(key), std::move(description), {});
-  f.type = FieldType::kList;
-  f.fields = std::move(fields);
-  return f;
-}
-
 std::vector<std::string> texts(const sim::Scenario& s, const std::string& path) {
   std::vector<std::string> out;
   if (const sim::ConfigNode* n = s.root().at_path(path); n != nullptr && n->is_list()) {
@@ -907,11 +883,11 @@ void register_model(sim::Registry& registry) {
                                "yard capacity; containers arriving at a full yard wait at the "
                                "gate (0: unlimited)")
                      .at_least(0)};
-  Field service = list_of(
+  Field service = Field::list(
       "services", "Liner services: vessels that call at a loop of ports in turn.",
       {Field::scalar("name", FieldType::kString, "", "service name (vessels are name-1, ...)")
            .must(),
-       list_of_text("ports", "the ports of call, in order (the loop returns to the first)"),
+       Field::texts("ports", "the ports of call, in order (the loop returns to the first)"),
        Field::scalar("vessels", FieldType::kInt, "4", "vessels on the loop").at_least(1),
        Field::scalar("teu", FieldType::kTeu, "8000 TEU",
                      "capacity per vessel; above 14,000 TEU ships avoid the Panama Canal")
@@ -919,7 +895,7 @@ void register_model(sim::Registry& registry) {
        Field::scalar("frequency", FieldType::kDuration, "7d",
                      "time between two vessels' first calls (the service's frequency)")
            .at_least(0),
-       list_of_text("avoid", "locations the service does not use (e.g. BAB_EL_MANDEB)")});
+       Field::texts("avoid", "locations the service does not use (e.g. BAB_EL_MANDEB)")});
   registry.add_field(
       "",
       Field::object(
@@ -929,11 +905,12 @@ void register_model(sim::Registry& registry) {
           {Field::scalar("data", FieldType::kString, "\"\"",
                          "folder with locations.csv, lanes.csv and countries.csv (empty: the "
                          "shipped data/world; relative paths are from the scenario file)"),
-           choice("ledger", {"none", "consortium"}, "none",
-                  "none: paper documents; consortium: trade documents on the consortium's ledger "
-                  "(customs checks them faster)"),
-           choice("payment_terms", {"on_delivery", "in_advance"}, "on_delivery",
-                  "when importers pay exporters"),
+           Field::choice(
+               "ledger", {"none", "consortium"}, "none",
+               "none: paper documents; consortium: trade documents on the consortium's ledger "
+               "(customs checks them faster)"),
+           Field::choice("payment_terms", {"on_delivery", "in_advance"}, "on_delivery",
+                         "when importers pay exporters"),
            Field::scalar("warmup", FieldType::kDuration, "14d", "KPIs count orders after this")
                .at_least(0),
            Field::scalar("units_per_teu", FieldType::kFloat, "500", "goods per container")
@@ -945,7 +922,7 @@ void register_model(sim::Registry& registry) {
            Field::object(
                "exporters", "Producers that make to order and ship from their port.",
                {Field::scalar("count", FieldType::kInt, "20", "exporters").at_least(1),
-                list_of_text("ports", "ports they ship from, in turn (empty: all ports)"),
+                Field::texts("ports", "ports they ship from, in turn (empty: all ports)"),
                 Field::scalar("capacity_per_day", FieldType::kFloat, "20000", "units per day")
                     .at_least(0),
                 Field::scalar("production_lead_time", FieldType::kDuration, "7d",
@@ -957,9 +934,9 @@ void register_model(sim::Registry& registry) {
            Field::object(
                "importers", "Importers and retailers: they sell to consumers and reorder.",
                {Field::scalar("count", FieldType::kInt, "40", "importers").at_least(1),
-                list_of_text("ports", "ports they import through, in turn (empty: all ports)"),
-                choice("policy", {"order_up_to", "s_S"}, "order_up_to",
-                       "reorder policy, reviewed daily"),
+                Field::texts("ports", "ports they import through, in turn (empty: all ports)"),
+                Field::choice("policy", {"order_up_to", "s_S"}, "order_up_to",
+                              "reorder policy, reviewed daily"),
                 Field::scalar("forecast_days", FieldType::kInt, "14",
                               "order-up-to: moving-average window p, days")
                     .at_least(1),
