@@ -87,22 +87,23 @@ void TxClient::retry(sim::Context& ctx) {
   }
 }
 
-void TxClient::send_to_validators(sim::Context& ctx, const ledger::TxPtr& sealed) {
-  const sim::Message msg = sim::Message::make(SubmitTx{sealed, params_.submit_to == SubmitTo::kAll},
-                                              sealed->wire_size());
-  const size_t n = validators_.size();
-  if (params_.submit_to == SubmitTo::kAll) {
-    ctx.broadcast(validators_, msg);
-  } else {
-    // A random choice of validators (without replacement): one, or f + 1.
-    const size_t k = params_.submit_to == SubmitTo::kOne ? 1 : (n - 1) / 3 + 1;
-    std::vector<sim::NodeId> chosen;
-    while (chosen.size() < k) {
-      const sim::NodeId v = validators_[ctx.rng().below(n)];
-      if (std::find(chosen.begin(), chosen.end(), v) == chosen.end()) chosen.push_back(v);
-    }
-    ctx.broadcast(chosen, msg);
+void submit_to_validators(sim::Context& ctx, const std::vector<sim::NodeId>& validators,
+                          SubmitTo to, const ledger::TxPtr& tx, sim::SendOptions options) {
+  const bool to_all = to == SubmitTo::kAll;
+  const sim::Message msg = sim::Message::make(SubmitTx{tx, to_all}, tx->wire_size());
+  if (to_all) return ctx.broadcast(validators, msg, options);
+  const size_t n = validators.size();
+  const size_t k = to == SubmitTo::kOne ? 1 : (n - 1) / 3 + 1;
+  std::vector<sim::NodeId> chosen;
+  while (chosen.size() < k) {
+    const sim::NodeId v = validators[ctx.rng().below(n)];
+    if (std::find(chosen.begin(), chosen.end(), v) == chosen.end()) chosen.push_back(v);
   }
+  ctx.broadcast(chosen, msg, options);
+}
+
+void TxClient::send_to_validators(sim::Context& ctx, const ledger::TxPtr& sealed) {
+  submit_to_validators(ctx, validators_, params_.submit_to, sealed);
 }
 
 void TxClient::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {

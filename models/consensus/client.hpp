@@ -41,6 +41,12 @@ struct ClientObserver {
       confirmed;
 };
 
+// Submits `tx` as a client does: to every validator, or to one or f + 1 of them chosen at
+// random without replacement (from the node's model stream). Clients, payment gateways and
+// sensor gateways all submit through this.
+void submit_to_validators(sim::Context& ctx, const std::vector<sim::NodeId>& validators,
+                          SubmitTo to, const ledger::TxPtr& tx, sim::SendOptions options = {});
+
 class TxClient : public sim::Node {
  public:
   TxClient(std::vector<sim::NodeId> validators, uint64_t run_seed, sim::NodeId self,

@@ -50,20 +50,9 @@ std::optional<sim::SimTime> TxSubmitter::next_retry() const {
   return earliest;
 }
 
-// As TxClient: one validator or f + 1 chosen at random, or all of them.
 void TxSubmitter::send_to_validators(sim::Context& ctx, const ledger::TxPtr& tx,
                                      sim::SendOptions options) {
-  const bool to_all = submit_to_ == SubmitTo::kAll;
-  const sim::Message msg = sim::Message::make(SubmitTx{tx, to_all}, tx->wire_size());
-  if (to_all) return ctx.broadcast(validators_, msg, options);
-  const size_t n = validators_.size();
-  const size_t k = submit_to_ == SubmitTo::kOne ? 1 : (n - 1) / 3 + 1;
-  std::vector<sim::NodeId> chosen;
-  while (chosen.size() < k) {
-    const sim::NodeId v = validators_[ctx.rng().below(n)];
-    if (std::find(chosen.begin(), chosen.end(), v) == chosen.end()) chosen.push_back(v);
-  }
-  ctx.broadcast(chosen, msg, options);
+  submit_to_validators(ctx, validators_, submit_to_, tx, options);
 }
 
 }  // namespace tradesim::consensus

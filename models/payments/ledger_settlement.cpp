@@ -101,19 +101,8 @@ void LedgerPayer::on_crash(sim::SimTime) {
   retry_armed_ = false;  // the timer died with the crash
 }
 
-// As consensus::TxClient: one validator or f + 1 chosen at random, or all of them.
 void LedgerPayer::send_to_validators(sim::Context& ctx, const ledger::TxPtr& tx) {
-  const bool to_all = params_.submit_to == consensus::SubmitTo::kAll;
-  const sim::Message msg = sim::Message::make(consensus::SubmitTx{tx, to_all}, tx->wire_size());
-  if (to_all) return ctx.broadcast(validators_, msg);
-  const size_t n = validators_.size();
-  const size_t k = params_.submit_to == consensus::SubmitTo::kOne ? 1 : (n - 1) / 3 + 1;
-  std::vector<sim::NodeId> chosen;
-  while (chosen.size() < k) {
-    const sim::NodeId v = validators_[ctx.rng().below(n)];
-    if (std::find(chosen.begin(), chosen.end(), v) == chosen.end()) chosen.push_back(v);
-  }
-  ctx.broadcast(chosen, msg);
+  consensus::submit_to_validators(ctx, validators_, params_.submit_to, tx);
 }
 
 void LedgerPayer::on_own_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
