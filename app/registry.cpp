@@ -4,6 +4,7 @@
 #include "models/consensus/scenario.hpp"
 #include "models/phold/scenario.hpp"
 #include "models/queueing/scenario.hpp"
+#include "models/sensors/scenario.hpp"
 #include "models/supply/scenario.hpp"
 #include "models/trade/scenario.hpp"
 
@@ -16,6 +17,7 @@ sim::Registry make_registry() {
   consensus::register_model(registry);
   supply::register_model(registry);
   trade::register_model(registry);
+  sensors::register_model(registry);
   return registry;
 }
 

@@ -129,6 +129,8 @@ class World {
   // A node name or a group name; reports an unknown one (with a suggestion) at `mark`.
   std::vector<NodeId> resolve(const std::string& target, const Mark& mark, const std::string& path);
   std::optional<NodeId> find(const std::string& name) const;
+  // The id the next node added will get (for nodes whose keys derive from their own id).
+  NodeId next_id() const { return next_id_; }
   // A site by name; reports an unknown one at `mark`.
   std::optional<SiteId> site(const std::string& name, const Mark& mark, const std::string& path);
   const std::map<std::string, NodeId>& names() const { return names_; }

@@ -46,9 +46,38 @@ bool WorldState::apply(const Transaction& tx, uint64_t fee_account) {
   if (fee > 0) set_balance(fee_account, balance(fee_account) + fee);
   put("nonce/" + std::to_string(tx.sender), std::to_string(tx.nonce));
   if (tx.kind == TxKind::kSensorAnchor || tx.kind == TxKind::kProvenance) {
-    put("record/" + to_hex(tx.id()), std::string(tx.payload.begin(), tx.payload.end()));
+    append_record(tx.id(), std::string(tx.payload.begin(), tx.payload.end()));
   }
   return true;
+}
+
+void WorldState::append_record(const Digest& id, std::string payload) {
+  if (!log_) {
+    log_ = std::make_shared<Log>();
+  } else if (log_->items.size() != records_) {
+    auto own = std::make_shared<Log>();
+    own->items.assign(log_->items.begin(),
+                      log_->items.begin() + static_cast<std::ptrdiff_t>(records_));
+    for (size_t i = 0; i < records_; ++i) own->index.emplace(own->items[i].id, i);
+    log_ = std::move(own);
+  }
+  const Digest leaf = merkle_leaf(Sha256().update(id).update(payload).finish());
+  log_->items.push_back({id, std::move(payload)});
+  log_->index.emplace(id, records_);  // a repeated id keeps its first place
+  ++records_;
+  peaks_.emplace_back(leaf, 0);
+  while (peaks_.size() >= 2 && peaks_[peaks_.size() - 2].second == peaks_.back().second) {
+    const auto right = peaks_.back();
+    peaks_.pop_back();
+    peaks_.back() = {merkle_node(peaks_.back().first, right.first), right.second + 1};
+  }
+}
+
+const WorldState::Record* WorldState::record(const Digest& id) const {
+  if (!log_) return nullptr;
+  const auto it = log_->index.find(id);
+  if (it == log_->index.end() || it->second >= records_) return nullptr;
+  return &log_->items[it->second];
 }
 
 Digest WorldState::root() const {
@@ -62,7 +91,12 @@ Digest WorldState::root() const {
                                      .update_u64(entry.version)
                                      .finish()));
   }
-  return merkle_root(leaves);
+  const Digest kv = merkle_root(leaves);
+  if (records_ == 0) return kv;
+  Sha256 h;
+  h.update(std::string_view("state")).update(kv).update_u64(records_);
+  for (const auto& [digest, height] : peaks_) h.update(digest);
+  return h.finish();
 }
 
 }  // namespace tradesim::ledger

@@ -4,8 +4,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "models/ledger/transaction.hpp"
 
@@ -27,13 +31,35 @@ class WorldState {
   // recipient of fees, `fee_account`) and fails, changing nothing, if the sender cannot pay.
   bool apply(const Transaction& tx, uint64_t fee_account);
 
-  // Merkle root over (key, value, version) in key order.
+  // The Merkle root over (key, value, version) in key order; with records, the hash of that root,
+  // the record count and the records' Merkle mountain range peaks.
   Digest root() const;
   size_t size() const { return entries_.size(); }
   const std::map<std::string, Entry>& entries() const { return entries_; }
 
+  // Records (sensor anchors, provenance events), in commit order. They are only ever appended,
+  // so copies of a state share them (a state is copied for every block executed: a copied map
+  // of every anchor ever made would make each block cost as much as the whole history), and
+  // their root is kept incrementally as a Merkle mountain range.
+  struct Record {
+    Digest id;  // the transaction's
+    std::string payload;
+  };
+  size_t record_count() const { return records_; }
+  const Record* record(const Digest& id) const;
+
  private:
+  void append_record(const Digest& id, std::string payload);
+  struct Log {
+    std::vector<Record> items;
+    std::unordered_map<Digest, size_t, DigestHash> index;
+  };
   std::map<std::string, Entry> entries_;
+  // The first records_ items of log_ are this state's; a state that appends while log_ holds
+  // more (a sibling appended first: a fork) takes a copy of its own prefix.
+  std::shared_ptr<Log> log_;
+  size_t records_ = 0;
+  std::vector<std::pair<Digest, uint32_t>> peaks_;  // (digest, height), left to right
 };
 
 }  // namespace tradesim::ledger

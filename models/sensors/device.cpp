@@ -112,13 +112,13 @@ SensorHub::SensorHub(HubParams params, uint64_t run_seed, const PhysicalState* p
 }
 
 void SensorHub::on_start(sim::Context& ctx) {
-  start_ = ctx.now();
+  start_ = std::max(ctx.now(), params_.start);
   for (size_t i = 0; i < sensors_.size(); ++i) {
-    sensors_[i].last_sample = ctx.now();
-    sensors_[i].next_due = ctx.now() + sensors_[i].spec.period;
-    ctx.set_timer(sensors_[i].spec.period, i);
+    sensors_[i].last_sample = start_;
+    sensors_[i].next_due = start_ + sensors_[i].spec.period;
+    ctx.set_timer(sensors_[i].next_due - ctx.now(), i);
   }
-  ctx.set_timer(params_.upload_period, kUploadTag);
+  ctx.set_timer(start_ + params_.upload_period - ctx.now(), kUploadTag);
 }
 
 void SensorHub::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
@@ -194,14 +194,15 @@ void SensorHub::sample(sim::Context& ctx, size_t index) {
   }
   s.last_sample = now;
   ++counts.produced;
-  produced_.push_back(r);
+  if (params_.keep_produced) produced_.push_back(r);
   if (fault_ == HubFault::kSuppress && r.kind == ReadingKind::kTemperature &&
       (r.value[0] < suppress_lo_ || r.value[0] > suppress_hi_)) {
     ++counts.lost[static_cast<size_t>(LossCause::kSuppressed)];
     return;
   }
-  if (fault_ == HubFault::kStolenKey && r.kind == ReadingKind::kTemperature) {
-    r.value[0] = suppress_lo_;  // a forged, reassuring value under the real key
+  if ((fault_ == HubFault::kStolenKey || fault_ == HubFault::kFakeKey) &&
+      r.kind == ReadingKind::kTemperature) {
+    r.value[0] = suppress_lo_;  // a forged, reassuring value under the real key or a fake one
   }
   buffer_.push_back(r);
   ++counts.in_hub_buffer;

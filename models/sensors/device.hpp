@@ -111,17 +111,23 @@ struct HubParams {
   // The hub-to-gateway radio link (BLE, LoRa, the vessel's network): latency and loss.
   sim::Duration link_latency = sim::Duration::from_ns(50 * sim::units::kMillisecond);
   double link_loss = 0;
-  // No samples after this time; the buffer is uploaded then.
+  // The first samples are taken one period after `start` (the container is stuffed and sealed);
+  // none after `stop`, when the buffer is uploaded a last time.
+  sim::SimTime start = sim::SimTime::zero();
   sim::SimTime stop = sim::SimTime::max();
+  // Keep every reading produced (ground truth for tests); runs of millions of readings do not.
+  bool keep_produced = true;
 };
 
 // Tampering with a hub (issue 6's tamper_sensor), set by a test or a timeline action.
 enum class HubFault : uint8_t {
   kNone,
-  kFakeKey,    // uploads signed with a key that is not the device's
-  kStolenKey,  // forged values (temperature at the setpoint) signed with the device's real key
-  kReplay,     // with each upload, sends its first upload again (a captured upload replayed)
-  kSuppress,   // discards temperature readings outside [suppress_lo, suppress_hi]
+  // Forged temperatures (the value given to set_fault as `lo`, e.g. the setpoint) signed with a
+  // key that is not the device's (kFakeKey) or with the device's real key (kStolenKey).
+  kFakeKey,
+  kStolenKey,
+  kReplay,    // with each upload, sends its first upload again (a captured upload replayed)
+  kSuppress,  // discards temperature readings outside [suppress_lo, suppress_hi]
 };
 
 // Sent by the hub to its gateway.
@@ -153,7 +159,8 @@ class SensorHub : public sim::Node {
   const ledger::PublicKey& public_key() const { return key_.public_key(); }
   uint64_t last_seq() const { return seq_; }
   uint64_t uploads_sent() const { return uploads_sent_; }
-  const std::vector<Reading>& produced() const { return produced_; }  // ground truth
+  // Ground truth, when params().keep_produced.
+  const std::vector<Reading>& produced() const { return produced_; }
 
  private:
   static constexpr uint64_t kUploadTag = uint64_t{1} << 32;

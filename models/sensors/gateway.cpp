@@ -111,9 +111,12 @@ void Gateway::on_upload(sim::Context& ctx, const Upload& upload) {
     ctx.charge(params_.verify_cost +
                sim::Duration::from_ns(params_.hash_per_kib.ns() * upload.wire_size() / 1024));
     const auto key = keys_->find(upload.header.device);
-    if (key == keys_->end() || !verify_upload(upload, key->second)) {
+    if (key == keys_->end() || !verify_upload(upload, key->second, params_.memo)) {
       ++rejected_uploads_;
       counts.lost[static_cast<size_t>(LossCause::kRejected)] += n;
+      if (observer_ != nullptr && observer_->rejected) {
+        observer_->rejected(upload.header.device, ctx.now());
+      }
       return;
     }
   }
@@ -190,7 +193,12 @@ void Gateway::close_batch(sim::Context& ctx) {
     for (const Reading& r : u.readings) {
       b.record.first_t = std::min(b.record.first_t, r.t);
       b.record.last_t = std::max(b.record.last_t, r.t);
-      where_.emplace(std::pair{r.device, r.seq}, std::pair{b.record.batch_id, i});
+    }
+    // One index entry per upload, not per reading (a month of a thousand containers is tens of
+    // millions of readings); a replayed upload keeps the first one's place.
+    if (!u.readings.empty()) {
+      where_.emplace(std::pair{u.header.device, u.header.first_seq},
+                     std::pair{b.record.batch_id, i});
     }
   }
   for (uint32_t i = 0; i < b.scans.size(); ++i) {
@@ -294,13 +302,17 @@ const StoredBatch* Gateway::batch(uint64_t batch_id) const {
 }
 
 std::optional<ReadingProof> Gateway::fetch(DeviceId device, uint64_t seq) const {
-  const auto it = where_.find({device, seq});
-  if (it == where_.end()) return std::nullopt;
+  // The upload with the highest first sequence number at or below `seq`.
+  auto it = where_.upper_bound({device, seq});
+  if (it == where_.begin()) return std::nullopt;
+  --it;
+  if (it->first.first != device) return std::nullopt;
   const StoredBatch& b = store_[it->second.first - 1];
   const uint32_t upload_index = it->second.second;
   const Upload& u = b.uploads[upload_index];
   const auto r = std::find_if(u.readings.begin(), u.readings.end(),
                               [seq](const Reading& x) { return x.seq == seq; });
+  if (r == u.readings.end()) return std::nullopt;  // suppressed, or never uploaded
   ReadingProof p;
   p.reading = *r;
   p.header = u.header;

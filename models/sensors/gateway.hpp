@@ -48,6 +48,9 @@ struct GatewayParams {
   sim::Duration verify_cost = sim::Duration::from_ns(45 * sim::units::kMicrosecond);
   sim::Duration sign_cost = sim::Duration::from_ns(20 * sim::units::kMicrosecond);
   sim::Duration hash_per_kib = sim::Duration::from_ns(1200);
+  // Shared with the run's readers so that a signature is checked for real once (the simulated
+  // CPU is charged to each checker all the same); null: no memo.
+  ledger::VerificationMemo* memo = nullptr;
 };
 
 // The signed record of one batch, kept off-chain; its root goes on the ledger.
@@ -111,6 +114,8 @@ struct GatewayObserver {
   std::function<void(const StoredBatch& batch, sim::SimTime at)> closed;
   // The batch's anchor has enough TxCommitted replies: it is visible on the ledger from `at`.
   std::function<void(const StoredBatch& batch, sim::SimTime at)> anchored;
+  // An upload of `device` refused at `at`: its signature did not verify.
+  std::function<void(DeviceId device, sim::SimTime at)> rejected;
 };
 
 class Gateway : public sim::Node {
@@ -168,7 +173,8 @@ class Gateway : public sim::Node {
   bool withholding_ = false;
   std::vector<StoredBatch> store_;                  // by batch id - 1
   std::map<ledger::Digest, uint64_t> batch_of_tx_;  // anchor tx id -> batch id
-  std::map<std::pair<DeviceId, uint64_t>, std::pair<uint64_t, uint32_t>> where_;  // (device, seq)
+  // (device, first seq of an upload) -> (batch id, upload index)
+  std::map<std::pair<DeviceId, uint64_t>, std::pair<uint64_t, uint32_t>> where_;
   std::map<std::pair<uint64_t, uint8_t>, std::pair<uint64_t, uint32_t>> where_scan_;
   double uplink_cost_ = 0;
   uint64_t uplink_bytes_ = 0;

@@ -69,7 +69,9 @@ struct Upload {
 Upload make_upload(DeviceId device, std::vector<Reading> readings, sim::SimTime sent,
                    const ledger::KeyPair& key);
 // Recomputes the readings' root and checks the signature against `key`.
-bool verify_upload(const Upload& upload, const ledger::PublicKey& key);
+// With `memo`, the signature check goes through it (same answer, real work once per triple).
+bool verify_upload(const Upload& upload, const ledger::PublicKey& key,
+                   ledger::VerificationMemo* memo = nullptr);
 // The path of readings[index] in the upload's readings tree.
 ledger::MerkleProof reading_path(const Upload& upload, size_t index);
 
