@@ -122,38 +122,37 @@ void SensorAudit::on_anchored(const StoredBatch& b, const ledger::Digest& anchor
       verified_ += u.readings.size();
     }
     if (u.readings.empty()) continue;
-    // Silence is judged only on data with nothing missing before it (a store-and-forward
-    // gateway may deliver older readings later).
     const DeviceId device = u.header.device;
-    auto& last = last_of_kind_[device];
-    const bool contiguous =
-        auditor_.highest(device) == 0 || auditor_.highest(device) + 1 >= u.header.first_seq;
+    Order& order = order_[device];
     double to_visible = 0, to_gateway = 0;
-    uint32_t present = 0;  // bit per kind
     for (const Reading& r : u.readings) {
       to_visible += (visible - r.t).seconds();
       to_gateway += (b.record.closed - r.t).seconds();
-      present |= 1u << static_cast<uint32_t>(r.kind);
-      reading(r, visible);
+      if (params_.verify) {
+        const Verdict v = auditor_.observe(r);
+        if (v == Verdict::kReplayed) {
+          once(Finding::kReplay, r.device, r.t, visible);
+          continue;
+        }
+        if (v == Verdict::kGap) {
+          gap_seen_.emplace(std::pair{r.device, r.seq}, std::pair{r.t, visible});
+        }
+      }
+      if (r.seq >= order.next) order.held.emplace(r.seq, Held{r, visible});
+    }
+    // Numbers inside the upload's range that it does not hold will never come: the hub signed
+    // the range and the count.
+    if (u.header.last_seq - u.header.first_seq + 1 > u.readings.size()) {
+      size_t k = 0;
+      for (uint64_t seq = u.header.first_seq; seq <= u.header.last_seq; ++seq) {
+        while (k < u.readings.size() && u.readings[k].seq < seq) ++k;
+        if (k < u.readings.size() && u.readings[k].seq == seq) continue;
+        if (seq >= order.next) order.held.emplace(seq, Held{std::nullopt, visible});
+      }
     }
     latency_visible_.push_back(static_cast<float>(to_visible / u.readings.size()));
     latency_gateway_.push_back(static_cast<float>(to_gateway / u.readings.size()));
-    const sim::SimTime end = u.readings.back().t;
-    if (contiguous && last.count(ReadingKind::kRfid) != 0) {  // kRfid: the device's first time
-      for (const auto& [kind, period] : params_.periods) {
-        if ((present & (1u << static_cast<uint32_t>(kind))) != 0) continue;
-        const auto seen = last.find(kind);
-        const sim::SimTime since = seen != last.end() ? seen->second : last[ReadingKind::kRfid];
-        if (end - since > period * params_.silent_periods) {
-          once(Finding::kSilentSensor, device, end, visible);
-        }
-      }
-    }
-    for (const Reading& r : u.readings) {
-      auto& t = last[r.kind];
-      t = std::max(t, r.t);
-    }
-    if (last.count(ReadingKind::kRfid) == 0) last[ReadingKind::kRfid] = u.readings.front().t;
+    drain(device, visible, false);
   }
   for (const RfidScan& s : b.scans) {
     if (params_.verify) {
@@ -164,15 +163,39 @@ void SensorAudit::on_anchored(const StoredBatch& b, const ledger::Digest& anchor
   }
 }
 
-void SensorAudit::reading(const Reading& r, sim::SimTime visible) {
-  if (params_.verify) {
-    const Verdict v = auditor_.observe(r);
-    if (v == Verdict::kReplayed) {
-      once(Finding::kReplay, r.device, r.t, visible);
-      return;
+// Readings go to the rules in sequence order, whatever order their batches became visible in: a
+// reading waits for the numbers before it, for at most `reorder_wait` (a withheld batch, a
+// refused upload: those never come).
+void SensorAudit::drain(DeviceId device, sim::SimTime now, bool flush) {
+  Order& o = order_[device];
+  for (;;) {
+    while (!o.held.empty() && o.held.begin()->first <= o.next) {
+      const auto it = o.held.begin();
+      if (it->first == o.next) {
+        if (it->second.reading) process(*it->second.reading, std::max(it->second.visible, now));
+        ++o.next;
+      }
+      o.held.erase(it);
     }
-    if (v == Verdict::kGap) gap_seen_.emplace(std::pair{r.device, r.seq}, std::pair{r.t, visible});
+    if (o.held.empty()) return;
+    if (!flush && now - o.held.begin()->second.visible < params_.reorder_wait) return;
+    o.next = o.held.begin()->first;  // give up on the missing ones
   }
+}
+
+void SensorAudit::process(const Reading& r, sim::SimTime visible) {
+  // Silence: a fitted sensor with nothing for silent_periods of its periods, judged on data in
+  // sequence order (so a late batch is not taken for silence).
+  auto& last = last_of_kind_[r.device];
+  if (last.empty()) {
+    for (const auto& [kind, period] : params_.periods) last[kind] = r.t;
+  }
+  for (const auto& [kind, period] : params_.periods) {
+    if (kind != r.kind && r.t - last[kind] > period * params_.silent_periods) {
+      once(Finding::kSilentSensor, r.device, r.t, visible);
+    }
+  }
+  last[r.kind] = std::max(last[r.kind], r.t);
   if (params_.on_reading) params_.on_reading(r, visible);
   alerts_.observe(r, visible);
   take_alerts();
@@ -228,7 +251,8 @@ void SensorAudit::check_tag(const PendingScan& s, const Fix& fix) {
   }
 }
 
-void SensorAudit::finish(sim::SimTime) {
+void SensorAudit::finish(sim::SimTime end) {
+  for (auto& [device, order] : order_) drain(device, end, true);
   for (auto& [device, waiting] : waiting_) {
     for (const PendingScan& s : waiting) {
       if (const auto fix = nearest_fix(device, s.scan.t)) check_tag(s, *fix);

@@ -54,6 +54,8 @@ struct AuditParams {
   std::map<DeviceId, Position> scanner_position;  // where each scanner stands
   const KeyDirectory* keys = nullptr;
   ledger::VerificationMemo* memo = nullptr;
+  // A reading waits at most this long (in visibility time) for the numbers before it.
+  sim::Duration reorder_wait = sim::Duration::from_ns(6 * sim::units::kHour);
   // Every reading the readers accept (ledger: verified and not a replay), when it is visible.
   std::function<void(const Reading&, sim::SimTime visible)> on_reading;
 };
@@ -93,7 +95,16 @@ class SensorAudit {
     sim::SimTime t, visible;
     Position p;
   };
-  void reading(const Reading& r, sim::SimTime visible);
+  struct Held {
+    std::optional<Reading> reading;  // none: a number the upload's range shows will never come
+    sim::SimTime visible;
+  };
+  struct Order {
+    uint64_t next = 1;  // the next sequence number to process
+    std::map<uint64_t, Held> held;
+  };
+  void drain(DeviceId device, sim::SimTime now, bool flush);
+  void process(const Reading& r, sim::SimTime visible);
   void scan(const RfidScan& s, sim::SimTime visible);
   void check_tag(const PendingScan& s, const Fix& fix);
   void take_alerts();
@@ -107,6 +118,7 @@ class SensorAudit {
   std::vector<Detection> detections_;
   std::map<std::pair<uint8_t, uint64_t>, bool> reported_;  // (finding, subject) already found
   std::map<std::pair<uint8_t, uint64_t>, sim::SimTime> last_alert_;  // evidence of the last one
+  std::map<DeviceId, Order> order_;
   std::map<DeviceId, std::map<ReadingKind, sim::SimTime>> last_of_kind_;
   std::map<DeviceId, std::vector<Fix>> fixes_;  // GPS readings, by time
   std::map<DeviceId, std::vector<PendingScan>> waiting_;

@@ -349,6 +349,9 @@ void build(sim::World& world) {
   hub.link_latency = s.duration("sensors.hub.link_latency");
   hub.link_loss = s.fraction("sensors.hub.link_loss");
   hub.keep_produced = false;
+  if (const int64_t battery = s.integer("sensors.hub.battery_samples"); battery > 0) {
+    hub.battery_samples = static_cast<double>(battery);
+  }
   std::map<ReadingKind, sim::Duration> periods;
   for (const auto& [key, kind] : sensor_kinds()) {
     const sim::Duration period = s.duration("sensors.hub.sensors." + key);
@@ -487,7 +490,16 @@ void build(sim::World& world) {
     options.sea_speed_knots = knots;
     if (const sim::ConfigNode* avoid = s.root().at_path(path + ".avoid");
         avoid && avoid->is_list()) {
-      for (const auto& a : avoid->list) options.avoid.push_back(a.scalar);
+      for (size_t a = 0; a < avoid->list.size(); ++a) {
+        const std::string code = avoid->list[a].scalar;
+        if (!graph.find(code)) {
+          const std::string at = path + ".avoid." + std::to_string(a);
+          diag.add(avoid->list[a].mark, at,
+                   "\"" + code + "\" is not a location of the route network");
+          return;
+        }
+        options.avoid.push_back(code);
+      }
     }
     const auto route = graph.shortest(r.ports[*from].code, r.ports[*to].code, options);
     if (!route) {
@@ -522,8 +534,9 @@ void build(sim::World& world) {
         points.push_back({t, l.latitude, lon});
       }
       GatewayParams g = vessel_gw;
-      if (!satellite) {  // store and forward: the uplink works in port only
+      if (!satellite) {  // store and forward: the uplink works in port only, on shore networks
         g.uplink.windows = {{sim::SimTime::zero(), depart}, {arrive, sim::SimTime::max()}};
+        g.uplink.cost_per_byte = 0;
       }
       const std::string gw_name = "gateway-" + name + "-" + std::to_string(v + 1);
       const auto gw_id = static_cast<sim::NodeId>(world.next_id());
@@ -931,6 +944,11 @@ void record_results(SensorRun& r, sim::Engine& engine) {
     m.set_summary("sensors.readings_lost_" + std::string(loss_cause_name(cause)),
                   static_cast<double>(c.lost(cause)), "1", "readings lost by this cause");
   }
+  uint64_t replayed = 0;
+  for (const auto& [device, dc] : c.devices()) replayed += dc.replayed;
+  m.set_summary("sensors.readings_replayed", static_cast<double>(replayed), "1",
+                "copies of earlier readings that tampered hubs sent again (anchored ones count "
+                "in readings_anchored)");
   m.set_summary("sensors.conserved", c.check().empty() ? 1 : 0, "1",
                 "1: every reading is anchored, buffered, in transit or lost by a recorded cause");
   m.set_summary("sensors.readings_verified", static_cast<double>(r.audit->readings_verified()), "1",
@@ -1100,7 +1118,11 @@ void register_model(sim::Registry& registry) {
                               "standard deviation of a position, degrees")
                     .at_least(0),
                 Field::scalar("failure_per_sample", FieldType::kPercent, "0%",
-                              "chance that a sensor fails for good at a sample")}),
+                              "chance that a sensor fails for good at a sample"),
+                Field::scalar("battery_samples", FieldType::kInt, "0",
+                              "samples the hub's battery powers, all sensors together (0: "
+                              "powered by the reefer)")
+                    .at_least(0)}),
            Field::object(
                "reefer",
                "The containers' refrigeration.",

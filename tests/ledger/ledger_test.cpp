@@ -1,6 +1,8 @@
 // The ledger's building blocks against published test vectors and hand-worked cases.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "models/ledger/block.hpp"
 #include "models/ledger/chain.hpp"
 #include "models/ledger/crypto.hpp"
@@ -260,6 +262,57 @@ TEST(WorldState, PaymentsMoveMoneyAndTheRootFollowsTheState) {
   d.set_balance(500, 2);
   d.put("nonce/1", "1");
   EXPECT_EQ(c.root(), d.root());
+}
+
+// Sensor anchors are records: appended, shared between copies of a state, in the root.
+TxPtr anchor(uint64_t sender, uint64_t nonce, uint8_t fill) {
+  Transaction tx;
+  tx.kind = TxKind::kSensorAnchor;
+  tx.sender = sender;
+  tx.nonce = nonce;
+  tx.fee = 0;
+  tx.payload.assign(68, fill);
+  tx.declared_bytes = 132;
+  tx.sign_with(KeyPair::derive(1, sender));
+  return seal(std::move(tx));
+}
+
+TEST(WorldState, RecordsAreAppendedSharedByCopiesAndForkedApart) {
+  WorldState parent;
+  const TxPtr r1 = anchor(7, 1, 0xa1);
+  ASSERT_TRUE(parent.apply(*r1, 500));
+  EXPECT_EQ(parent.record_count(), 1u);
+  ASSERT_NE(parent.record(r1->id()), nullptr);
+  EXPECT_EQ(parent.record(r1->id())->payload, std::string(68, '\xa1'));
+  // Two states extend the same parent with different records (a fork): each sees its own only,
+  // their roots differ, and the parent is untouched.
+  WorldState left = parent, right = parent;
+  const TxPtr a = anchor(7, 2, 0xb2), b = anchor(7, 2, 0xc3);
+  const Digest parent_root = parent.root();
+  ASSERT_TRUE(left.apply(*a, 500));
+  ASSERT_TRUE(right.apply(*b, 500));
+  EXPECT_NE(left.record(a->id()), nullptr);
+  EXPECT_EQ(left.record(b->id()), nullptr);
+  EXPECT_NE(right.record(b->id()), nullptr);
+  EXPECT_EQ(right.record(a->id()), nullptr);
+  EXPECT_EQ(parent.record(a->id()), nullptr);
+  EXPECT_EQ(parent.record_count(), 1u);
+  EXPECT_EQ(parent.root(), parent_root);
+  EXPECT_NE(left.root(), right.root());
+  EXPECT_NE(left.root(), parent_root);
+  // The same records in the same order give the same root, however the copies were made.
+  WorldState again;
+  ASSERT_TRUE(again.apply(*r1, 500));
+  ASSERT_TRUE(again.apply(*a, 500));
+  EXPECT_EQ(again.root(), left.root());
+  // Many records: the root changes with every one.
+  std::set<Digest> roots;
+  for (uint64_t n = 3; n < 40; ++n) {
+    ASSERT_TRUE(again.apply(*anchor(7, n, static_cast<uint8_t>(n)), 500));
+    roots.insert(again.root());
+  }
+  EXPECT_EQ(roots.size(), 37u);
+  EXPECT_EQ(again.record_count(), 39u);
 }
 
 Block next_block(const Chain& chain, std::vector<TxPtr> txs, uint64_t proposer) {
