@@ -94,6 +94,48 @@ def table_figure(table, path):
     return True
 
 
+def sensor_readings_figure(table, path, band=None, windows=()):
+    """events/sensor_readings: per container, the temperature the sensor read (dots, at the
+    time it was sampled), what the readers could see and when (at its anchor's visibility) and
+    the container's physical temperature (line), with the alert band. False if no temperature."""
+    cols = {c.name: c.values for c in table.columns}
+    if "kind" not in cols or len(cols["kind"]) == 0:
+        return False
+    kind = np.array([k.decode() if isinstance(k, bytes) else k for k in cols["kind"]])
+    name = np.array([k.decode() if isinstance(k, bytes) else k for k in cols["container"]])
+    temp = kind == "temperature"
+    containers = sorted(set(name[temp]))
+    if not containers:
+        return False
+    fig, axes = plt.subplots(len(containers), 1, figsize=(10, 3.2 * len(containers)),
+                             squeeze=False)
+    _, unit = time_axis(cols["t_ns"][temp])
+    scale = {"d": 86400e9, "h": 3600e9, "min": 60e9, "s": 1e9, "ms": 1e6}[unit]
+    for row, c in enumerate(containers):
+        ax = axes[row][0]
+        m = temp & (name == c)
+        order = np.argsort(cols["t_ns"][m])
+        t = cols["t_ns"][m][order] / scale
+        ax.plot(t, cols["actual"][m][order], "-", color="k", lw=1, label="physical")
+        ax.plot(t, cols["value"][m][order], ".", ms=2, color="tab:blue", label="sensor, sampled")
+        ax.plot(cols["visible_ns"][m][order] / scale, cols["value"][m][order], ".", ms=2,
+                color="tab:orange", alpha=0.5, label="sensor, as the readers saw it")
+        if band is not None:
+            ax.axhspan(band[0], band[1], color="tab:green", alpha=0.08, label="allowed band")
+        for start, end, label in windows:
+            ax.axvspan(start / scale, (end if end is not None else start) / scale,
+                       color="tab:red", alpha=0.15)
+        ax.set_ylabel("temperature (degC)")
+        ax.set_xlabel(f"simulated time ({unit})")
+        ax.set_title(c, fontsize=10)
+        ax.legend(fontsize=8, loc="upper right")
+    fig.suptitle("events/sensor_readings: temperature sampled, seen, and physical", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def page(title, intro_rows, summary_rows, figures, extra_html=""):
     """An index.html: attributes, a KPI table and the figures with captions."""
     esc = html.escape

@@ -33,6 +33,12 @@ def report(path, out_dir):
         file = plots.figure_name("events", t.name)
         if plots.table_figure(t, os.path.join(out_dir, file)):
             figures.append((file, f"events/{t.name}: {t.description}"))
+        if t.name == "sensor_readings":
+            file = plots.figure_name("events", "sensor_temperature")
+            band = sensor_band(run.scenario_text)
+            if plots.sensor_readings_figure(t, os.path.join(out_dir, file), band, windows):
+                figures.append((file, "events/sensor_readings: temperature sampled (blue), as the "
+                                      "readers saw it on the ledger (orange), physical (black)"))
     attrs = run.attrs
     intro = [("run file", os.path.abspath(path)),
              ("scenario", f"{attrs.get('scenario', '?')} ({attrs.get('scenario_file', '')})"),
@@ -51,6 +57,16 @@ def report(path, out_dir):
         f.write(plots.page(f"tradesim run: {attrs.get('scenario', path)}", intro, summary, figures,
                            scenario_html))
     return index
+
+
+def sensor_band(scenario_text):
+    """(lo, hi) of sensors.alerts.temperature_* in the resolved scenario, or None."""
+    try:
+        import yaml
+        alerts = yaml.safe_load(scenario_text)["sensors"]["alerts"]
+        return float(alerts["temperature_lo_c"]), float(alerts["temperature_hi_c"])
+    except Exception:  # no PyYAML, or no sensors section: no band
+        return None
 
 
 def series_families(series):

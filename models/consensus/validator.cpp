@@ -323,6 +323,7 @@ uint32_t Validator::snapshot_bytes(const Snapshot& s) {
   uint64_t bytes = 8;
   for (const ledger::Block& b : s.blocks) bytes += b.wire_size();
   for (const auto& [key, entry] : s.state->entries()) bytes += key.size() + entry.value.size() + 8;
+  bytes += s.state->record_bytes();
   return static_cast<uint32_t>(std::min<uint64_t>(bytes, UINT32_MAX));
 }
 

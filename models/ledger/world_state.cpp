@@ -62,6 +62,7 @@ void WorldState::append_record(const Digest& id, std::string payload) {
     log_ = std::move(own);
   }
   const Digest leaf = merkle_leaf(Sha256().update(id).update(payload).finish());
+  record_bytes_ += id.size() + payload.size();
   log_->items.push_back({id, std::move(payload)});
   log_->index.emplace(id, records_);  // a repeated id keeps its first place
   ++records_;
@@ -73,11 +74,11 @@ void WorldState::append_record(const Digest& id, std::string payload) {
   }
 }
 
-const WorldState::Record* WorldState::record(const Digest& id) const {
-  if (!log_) return nullptr;
+std::optional<WorldState::Record> WorldState::record(const Digest& id) const {
+  if (!log_) return std::nullopt;
   const auto it = log_->index.find(id);
-  if (it == log_->index.end() || it->second >= records_) return nullptr;
-  return &log_->items[it->second];
+  if (it == log_->index.end() || it->second >= records_) return std::nullopt;
+  return log_->items[it->second];
 }
 
 Digest WorldState::root() const {

@@ -46,7 +46,10 @@ class WorldState {
     std::string payload;
   };
   size_t record_count() const { return records_; }
-  const Record* record(const Digest& id) const;
+  // The bytes of this state's records (ids and payloads), for state transfer.
+  uint64_t record_bytes() const { return record_bytes_; }
+  // A copy: the shared log may grow (and move) when another state appends to it.
+  std::optional<Record> record(const Digest& id) const;
 
  private:
   void append_record(const Digest& id, std::string payload);
@@ -59,6 +62,7 @@ class WorldState {
   // more (a sibling appended first: a fork) takes a copy of its own prefix.
   std::shared_ptr<Log> log_;
   size_t records_ = 0;
+  uint64_t record_bytes_ = 0;
   std::vector<std::pair<Digest, uint32_t>> peaks_;  // (digest, height), left to right
 };
 

@@ -125,20 +125,27 @@ void SensorAudit::on_anchored(const StoredBatch& b, const ledger::Digest& anchor
     const DeviceId device = u.header.device;
     Order& order = order_[device];
     double to_visible = 0, to_gateway = 0;
+    size_t accepted = 0;
     for (const Reading& r : u.readings) {
-      to_visible += (visible - r.t).seconds();
-      to_gateway += (b.record.closed - r.t).seconds();
       if (params_.verify) {
         const Verdict v = auditor_.observe(r);
         if (v == Verdict::kReplayed) {
-          once(Finding::kReplay, r.device, r.t, visible);
+          // The evidence is the copy's arrival: the reading itself is old.
+          once(Finding::kReplay, r.device, visible, visible);
           continue;
         }
         if (v == Verdict::kGap) {
           gap_seen_.emplace(std::pair{r.device, r.seq}, std::pair{r.t, visible});
         }
       }
-      if (r.seq >= order.next) order.held.emplace(r.seq, Held{r, visible});
+      if (r.seq < order.next) {
+        ++late_;  // the readers gave up waiting for it (or, with no ledger, a replayed copy)
+        continue;
+      }
+      order.held.emplace(r.seq, Held{r, visible});
+      to_visible += (visible - r.t).seconds();
+      to_gateway += (b.record.closed - r.t).seconds();
+      ++accepted;
     }
     // Numbers inside the upload's range that it does not hold will never come: the hub signed
     // the range and the count.
@@ -150,8 +157,10 @@ void SensorAudit::on_anchored(const StoredBatch& b, const ledger::Digest& anchor
         if (seq >= order.next) order.held.emplace(seq, Held{std::nullopt, visible});
       }
     }
-    latency_visible_.push_back(static_cast<float>(to_visible / u.readings.size()));
-    latency_gateway_.push_back(static_cast<float>(to_gateway / u.readings.size()));
+    if (accepted > 0) {
+      latency_visible_.push_back(static_cast<float>(to_visible / static_cast<double>(accepted)));
+      latency_gateway_.push_back(static_cast<float>(to_gateway / static_cast<double>(accepted)));
+    }
     drain(device, visible, false);
   }
   for (const RfidScan& s : b.scans) {
@@ -168,18 +177,23 @@ void SensorAudit::on_anchored(const StoredBatch& b, const ledger::Digest& anchor
 // refused upload: those never come).
 void SensorAudit::drain(DeviceId device, sim::SimTime now, bool flush) {
   Order& o = order_[device];
+  sim::SimTime at = now;  // when the readers process what is released
   for (;;) {
     while (!o.held.empty() && o.held.begin()->first <= o.next) {
       const auto it = o.held.begin();
       if (it->first == o.next) {
-        if (it->second.reading) process(*it->second.reading, std::max(it->second.visible, now));
+        if (it->second.reading) process(*it->second.reading, std::max(it->second.visible, at));
         ++o.next;
       }
       o.held.erase(it);
     }
     if (o.held.empty()) return;
-    if (!flush && now - o.held.begin()->second.visible < params_.reorder_wait) return;
-    o.next = o.held.begin()->first;  // give up on the missing ones
+    // Give up on the missing numbers once the first reading after them has waited long
+    // enough; at the end of the run (flush), as of when that would have been.
+    const sim::SimTime give_up = o.held.begin()->second.visible + params_.reorder_wait;
+    if (!flush && now < give_up) return;
+    if (flush) at = std::min(give_up, now);
+    o.next = o.held.begin()->first;
   }
 }
 

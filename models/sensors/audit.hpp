@@ -81,6 +81,9 @@ class SensorAudit {
   uint64_t readings_failed() const { return failed_; }
   uint64_t batches_failed() const { return batches_failed_; }
   uint64_t replays() const { return auditor_.replays(); }
+  // Readings that came after the readers gave up waiting for them (no ledger: also replayed
+  // copies): not run through the rules.
+  uint64_t readings_late() const { return late_; }
   // Per upload: the mean time from sensing its readings to their anchor being visible, s.
   const std::vector<float>& latency_to_visible_s() const { return latency_visible_; }
   // Per upload: the mean time from sensing its readings to the upload's arrival in a batch, s.
@@ -124,7 +127,7 @@ class SensorAudit {
   std::map<DeviceId, std::vector<PendingScan>> waiting_;
   // The readings that revealed missing numbers before them: (device, seq) -> (t, visible).
   std::map<std::pair<DeviceId, uint64_t>, std::pair<sim::SimTime, sim::SimTime>> gap_seen_;
-  uint64_t verified_ = 0, failed_ = 0, batches_failed_ = 0;
+  uint64_t verified_ = 0, failed_ = 0, batches_failed_ = 0, late_ = 0;
   std::vector<float> latency_visible_, latency_gateway_;
 };
 

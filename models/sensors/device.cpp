@@ -220,7 +220,9 @@ void SensorHub::upload(sim::Context& ctx) {
   const uint64_t n = buffer_.size();
   const ledger::KeyPair& key = fault_ == HubFault::kFakeKey ? fake_key_ : key_;
   ctx.charge(params_.sign_cost);
-  UploadMsg msg{make_upload(params_.device, std::move(buffer_), ctx.now(), key)};
+  UploadMsg msg{
+      make_upload(params_.device, std::move(buffer_), ctx.now(), key, last_uploaded_ + 1)};
+  last_uploaded_ = msg.upload.header.last_seq;
   buffer_.clear();
   counts.in_hub_buffer -= n;
   ++uploads_sent_;

@@ -184,6 +184,7 @@ class SensorHub : public sim::Node {
   std::vector<Reading> produced_;
   double battery_used_ = 0;
   uint64_t seq_ = 0;
+  uint64_t last_uploaded_ = 0;  // the last sequence number an upload's signed range covered
   uint64_t uploads_sent_ = 0;
   HubFault fault_ = HubFault::kNone;
   double suppress_lo_ = 0, suppress_hi_ = 0;

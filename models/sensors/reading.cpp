@@ -95,13 +95,14 @@ std::vector<ledger::Digest> reading_leaves(const Upload& upload) {
 }  // namespace
 
 Upload make_upload(DeviceId device, std::vector<Reading> readings, sim::SimTime sent,
-                   const ledger::KeyPair& key) {
+                   const ledger::KeyPair& key, uint64_t first_seq) {
   Upload u;
   u.header.device = device;
   u.header.sent = sent;
   u.header.count = static_cast<uint32_t>(readings.size());
   if (!readings.empty()) {
     u.header.first_seq = readings.front().seq;
+    if (first_seq != 0 && first_seq < u.header.first_seq) u.header.first_seq = first_seq;
     u.header.last_seq = readings.back().seq;
   }
   u.readings = std::move(readings);

@@ -66,8 +66,11 @@ struct Upload {
 };
 
 // Builds and signs the upload of `readings` (ascending seq, all of `device`).
+// `first_seq` (when not 0, at most the first reading's) starts the signed range earlier: a hub
+// passes the number after its previous upload's last, so that numbers it took and did not send
+// are inside a signed range and readers know they will never come.
 Upload make_upload(DeviceId device, std::vector<Reading> readings, sim::SimTime sent,
-                   const ledger::KeyPair& key);
+                   const ledger::KeyPair& key, uint64_t first_seq = 0);
 // Recomputes the readings' root and checks the signature against `key`.
 // With `memo`, the signature check goes through it (same answer, real work once per triple).
 bool verify_upload(const Upload& upload, const ledger::PublicKey& key,

@@ -105,11 +105,14 @@ enum class Truth : uint8_t {
   kSuppressed,
   kWithheld,  // in batches a gateway withheld
   kSensorFailure,
-  kSwap,  // the goods behind a tag changed containers (subject: the tag)
+  kSwap,      // the goods behind a tag changed containers (subject: the tag)
+  kLinkLoss,  // random: the hub link lost uploads (sensors.hub.link_loss)
+  kBattery,   // random: the hub's battery ran out (sensors.hub.battery_samples)
 };
 std::string_view truth_name(Truth t) {
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "excursion", "forged", "replay", "suppressed", "withheld", "sensor_failure", "swap"};
+  static constexpr std::array<std::string_view, 9> kNames = {
+      "excursion",      "forged", "replay",    "suppressed", "withheld",
+      "sensor_failure", "swap",   "link_loss", "battery"};
   return kNames[static_cast<size_t>(t)];
 }
 // The findings that count as detecting each kind of truth.
@@ -122,10 +125,11 @@ bool detects(Finding f, Truth t) {
     case Finding::kReplay:
       return t == Truth::kReplay;
     case Finding::kGap:
-      return t == Truth::kSuppressed || t == Truth::kWithheld || t == Truth::kForged;
+      return t == Truth::kSuppressed || t == Truth::kWithheld || t == Truth::kForged ||
+             t == Truth::kLinkLoss;
     case Finding::kSilentSensor:
       return t == Truth::kSensorFailure || t == Truth::kSuppressed || t == Truth::kWithheld ||
-             t == Truth::kForged;
+             t == Truth::kForged || t == Truth::kLinkLoss || t == Truth::kBattery;
     case Finding::kTagMismatch:
     case Finding::kMissingScan:
     case Finding::kInspection:
@@ -146,6 +150,18 @@ struct TruthRow {
   sim::SimTime from, to;
   std::string detail;
 };
+
+// One predicate for precision and recall: the finding is about the truth's subject (or, for a
+// swap, the container the tag was sealed in), its kind can show that truth, and its evidence
+// lies from an hour before the truth's start to two days after its end (gaps and silences are
+// seen after the fact).
+bool matches(const Detection& d, const TruthRow& t) {
+  if (d.subject != t.subject && d.subject != t.container_device) return false;
+  if (!detects(d.finding, t.kind)) return false;
+  const sim::Duration day = sim::Duration::from_ns(sim::units::kDay);
+  if (d.evidence_t + day / 24 < t.from) return false;
+  return t.to == sim::SimTime::max() || d.evidence_t <= t.to + day * 2;
+}
 
 struct Tamper {
   size_t container;
@@ -695,7 +711,7 @@ void record_results(SensorRun& r, sim::Engine& engine) {
     if (!active(x, w.from, w.to)) continue;
     // The excursion the sensors could see: out of range, minute by minute, while monitored.
     sim::SimTime out_since = sim::SimTime::max();
-    const sim::SimTime last = std::min(x.stop, w.to + 48 * kHour);
+    const sim::SimTime last = w.to >= x.stop ? x.stop : std::min(x.stop, w.to + 48 * kHour);
     for (sim::SimTime t = std::max(w.from, x.start); t <= last; t = t + kMinute) {
       const double c = x.state->temperature_c(t);
       const bool out = c < r.rules.temperature_lo_c || c > r.rules.temperature_hi_c;
@@ -738,6 +754,24 @@ void record_results(SensorRun& r, sim::Engine& engine) {
     const Container& x = r.containers[i];
     if (t < x.stop)
       truth.push_back({Truth::kSensorFailure, x.hub, x.hub, t, x.stop, "sensor failure"});
+  }
+  // Random faults the scenario's rates caused: they are what the readers see too.
+  std::set<size_t> failed_on_purpose;
+  for (const auto& [i, t] : r.failures) failed_on_purpose.insert(i);
+  for (size_t i = 0; i < r.containers.size(); ++i) {
+    const Container& x = r.containers[i];
+    const DeviceCounts& dc = r.counts.device(x.hub);
+    const auto lost = [&](LossCause c) { return dc.lost[static_cast<size_t>(c)]; };
+    if (lost(LossCause::kLink) > 0) {
+      truth.push_back({Truth::kLinkLoss, x.hub, x.hub, x.start, x.stop,
+                       std::to_string(lost(LossCause::kLink)) + " readings lost on the hub link"});
+    }
+    if (lost(LossCause::kFailure) > 0 && failed_on_purpose.count(i) == 0) {
+      truth.push_back({Truth::kSensorFailure, x.hub, x.hub, x.start, x.stop, "random failure"});
+    }
+    if (lost(LossCause::kBattery) > 0) {
+      truth.push_back({Truth::kBattery, x.hub, x.hub, x.start, x.stop, "battery ran out"});
+    }
   }
   for (const auto& [a, b, t] : r.swaps) {
     for (size_t i : {a, b}) {
@@ -790,10 +824,8 @@ void record_results(SensorRun& r, sim::Engine& engine) {
        {"true_positive", sim::ColumnType::kInt, "1", "1: it detects an injected truth"}});
   uint64_t tp = 0, fp = 0;
   for (const Detection& d : found) {
-    const bool hit = std::any_of(truth.begin(), truth.end(), [&](const TruthRow& t) {
-      return (t.subject == d.subject || t.container_device == d.subject) &&
-             detects(d.finding, t.kind);
-    });
+    const bool hit =
+        std::any_of(truth.begin(), truth.end(), [&](const TruthRow& t) { return matches(d, t); });
     hit ? ++tp : ++fp;
     alerts.append({d.evidence_t, d.visible_t, finding_name(d.finding),
                    static_cast<int64_t>(d.subject), name_of(d.subject), static_cast<int64_t>(hit)});
@@ -803,7 +835,7 @@ void record_results(SensorRun& r, sim::Engine& engine) {
       "the injected faults and frauds (ground truth), each with whether and when it was found",
       {{"kind", sim::ColumnType::kText, "",
         "excursion, forged, replay, suppressed, withheld, "
-        "sensor_failure or swap"},
+        "sensor_failure, swap, link_loss or battery"},
        {"subject", sim::ColumnType::kInt, "1", "device (hub node id) or RFID tag"},
        {"container", sim::ColumnType::kText, "", "the subject's container"},
        {"from_ns", sim::ColumnType::kInt, "ns", "start"},
@@ -819,8 +851,7 @@ void record_results(SensorRun& r, sim::Engine& engine) {
   for (const TruthRow& t : truth) {
     const Detection* first = nullptr;
     for (const Detection& d : found) {
-      if ((d.subject == t.subject || d.subject == t.container_device) &&
-          detects(d.finding, t.kind) && d.visible_t >= t.from) {
+      if (matches(d, t)) {
         first = &d;
         break;  // sorted by visible time
       }
@@ -953,6 +984,9 @@ void record_results(SensorRun& r, sim::Engine& engine) {
                 "1: every reading is anchored, buffered, in transit or lost by a recorded cause");
   m.set_summary("sensors.readings_verified", static_cast<double>(r.audit->readings_verified()), "1",
                 "readings whose signature and proofs the readers checked (ledger only)");
+  m.set_summary("sensors.readings_late", static_cast<double>(r.audit->readings_late()), "1",
+                "readings that came after the readers gave up waiting for them (no ledger: also "
+                "replayed copies): not run through the rules");
   m.set_summary("sensors.readings_failed", static_cast<double>(r.audit->readings_failed()), "1",
                 "anchored readings that failed the readers' checks");
   m.set_summary("sensors.uploads_rejected", static_cast<double>(rejected), "1",

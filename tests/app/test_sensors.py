@@ -79,6 +79,10 @@ def test_a_reefer_excursion_is_detected_within_sampling_plus_batching_plus_final
     assert summary(f, "sensors.readings_anchored") == produced
     assert summary(f, "sensors.readings_verified") == produced
     assert summary(f, "sensors.crypto_modelled") == 0
+    # The report draws the temperature the readers saw against the physical one.
+    r = run([tradesim, "report", f.filename, "-o", str(tmp_path / "report")])
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "report" / "events-sensor_temperature.png").stat().st_size > 10000
 
 
 def test_without_satellite_the_alert_waits_for_the_port(tradesim, tmp_path):

@@ -282,7 +282,7 @@ TEST(WorldState, RecordsAreAppendedSharedByCopiesAndForkedApart) {
   const TxPtr r1 = anchor(7, 1, 0xa1);
   ASSERT_TRUE(parent.apply(*r1, 500));
   EXPECT_EQ(parent.record_count(), 1u);
-  ASSERT_NE(parent.record(r1->id()), nullptr);
+  ASSERT_TRUE(parent.record(r1->id()));
   EXPECT_EQ(parent.record(r1->id())->payload, std::string(68, '\xa1'));
   // Two states extend the same parent with different records (a fork): each sees its own only,
   // their roots differ, and the parent is untouched.
@@ -291,11 +291,11 @@ TEST(WorldState, RecordsAreAppendedSharedByCopiesAndForkedApart) {
   const Digest parent_root = parent.root();
   ASSERT_TRUE(left.apply(*a, 500));
   ASSERT_TRUE(right.apply(*b, 500));
-  EXPECT_NE(left.record(a->id()), nullptr);
-  EXPECT_EQ(left.record(b->id()), nullptr);
-  EXPECT_NE(right.record(b->id()), nullptr);
-  EXPECT_EQ(right.record(a->id()), nullptr);
-  EXPECT_EQ(parent.record(a->id()), nullptr);
+  EXPECT_TRUE(left.record(a->id()));
+  EXPECT_FALSE(left.record(b->id()));
+  EXPECT_TRUE(right.record(b->id()));
+  EXPECT_FALSE(right.record(a->id()));
+  EXPECT_FALSE(parent.record(a->id()));
   EXPECT_EQ(parent.record_count(), 1u);
   EXPECT_EQ(parent.root(), parent_root);
   EXPECT_NE(left.root(), right.root());
@@ -305,6 +305,17 @@ TEST(WorldState, RecordsAreAppendedSharedByCopiesAndForkedApart) {
   ASSERT_TRUE(again.apply(*r1, 500));
   ASSERT_TRUE(again.apply(*a, 500));
   EXPECT_EQ(again.root(), left.root());
+  // Order matters; and a parent appending after its child forked off keeps both apart.
+  WorldState swapped;
+  ASSERT_TRUE(swapped.apply(*a, 500));
+  ASSERT_TRUE(swapped.apply(*r1, 500));
+  EXPECT_NE(swapped.root(), left.root());
+  const Digest left_root = left.root();
+  ASSERT_TRUE(parent.apply(*b, 500));  // the parent appends after `left` did
+  EXPECT_EQ(parent.root(), right.root());
+  EXPECT_EQ(left.root(), left_root);
+  EXPECT_FALSE(left.record(b->id()));
+  EXPECT_EQ(parent.record_bytes(), 2u * (32 + 68));
   // Many records: the root changes with every one.
   std::set<Digest> roots;
   for (uint64_t n = 3; n < 40; ++n) {
