@@ -8,35 +8,11 @@ import h5py
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(SOURCE, "analysis", "tests"))
-from conftest import run, tradesim  # noqa: E402,F401  (shared fixtures)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runs import SCENARIOS, run, simulate, summary, table, text  # noqa: E402,F401
+from conftest import tradesim  # noqa: E402,F401  (shared fixture)
 
-SCENARIOS = os.path.join(SOURCE, "scenarios")
 DAY_NS = 86400 * 10**9
-
-
-def simulate(tradesim, tmp_path, name, *sets):
-    out = tmp_path / (os.path.basename(name).replace(".yaml", "") + ".h5")
-    args = [tradesim, "run", os.path.join(SCENARIOS, name), "-o", str(out), "-q"]
-    for s in sets:
-        args += ["--set", s]
-    r = run(args)
-    assert r.returncode == 0, r.stderr
-    return h5py.File(out, "r")
-
-
-def summary(f, key):
-    return float(f["summary"][key][()])
-
-
-def table(f, name):
-    return f["events"][name]
-
-
-def text(column):
-    return np.array([x.decode() if isinstance(x, bytes) else x for x in column[:]])
 
 
 @pytest.mark.parametrize("name", ["shocks/canal-closure.yaml", "shocks/pandemic-ledger.yaml"])

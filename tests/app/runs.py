@@ -1,0 +1,35 @@
+"""Running shipped scenarios from end-to-end tests and reading their run files."""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+SCENARIOS = os.path.join(SOURCE, "scenarios")
+sys.path.insert(0, os.path.join(SOURCE, "analysis", "tests"))
+from conftest import run  # noqa: E402  (the shared runner)
+
+
+def simulate(tradesim, tmp_path, name, *sets, out_name=None):
+    """Runs scenarios/<name> with `--set` overrides; the open run file."""
+    out = tmp_path / (out_name or os.path.basename(name).replace(".yaml", "") + ".h5")
+    args = [tradesim, "run", os.path.join(SCENARIOS, name), "-o", str(out), "-q"]
+    for s in sets:
+        args += ["--set", s]
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    return h5py.File(out, "r")
+
+
+def summary(f, key):
+    return float(f["summary"][key][()])
+
+
+def table(f, name):
+    return f["events"][name]
+
+
+def text(column):
+    return np.array([x.decode() if isinstance(x, bytes) else x for x in column[:]])
