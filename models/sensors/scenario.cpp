@@ -76,6 +76,7 @@ struct PortSide {
   std::string code;
   Position at;
   sim::NodeId gateway = 0, scanner = 0;
+  sim::NodeId inland = 0;  // the trucks' and warehouses' gateway on this side (or `gateway`)
 };
 
 struct Container {
@@ -189,11 +190,14 @@ class Platform : public sim::Node {
 
 struct SensorRun;
 
-// A port's RFID scanner: signs each planned scan at its time and sends it to the port's gateway.
+// The RFID scanners on one port's side: sign each planned scan at its time and send it to the
+// port's gateway (port of loading and discharge, customs) or the inland one (factory, warehouse,
+// retailer).
 class Scanner : public sim::Node {
  public:
-  Scanner(const SensorRun* run, uint32_t port, uint64_t seed, sim::NodeId self, sim::NodeId gateway)
-      : run_(run), port_(port), key_(device_key(seed, self)), gateway_(gateway) {}
+  Scanner(const SensorRun* run, uint32_t port, uint64_t seed, sim::NodeId self, sim::NodeId gateway,
+          sim::NodeId inland)
+      : run_(run), port_(port), key_(device_key(seed, self)), gateway_(gateway), inland_(inland) {}
   void on_start(sim::Context& ctx) override;
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t index) override;
   std::string_view kind() const override { return "rfid-scanner"; }
@@ -202,7 +206,7 @@ class Scanner : public sim::Node {
   const SensorRun* run_;
   uint32_t port_;
   ledger::KeyPair key_;
-  sim::NodeId gateway_;
+  sim::NodeId gateway_, inland_;
   std::vector<PlannedScan> plan_;
 };
 
@@ -213,7 +217,7 @@ struct SensorRun {
   std::vector<Container> containers;
   std::map<std::string, size_t> container_of;  // by name
   std::vector<sim::NodeId> gateways;
-  std::map<sim::NodeId, std::string> gateway_link;  // "vessel" or "port"
+  std::map<sim::NodeId, std::string> gateway_link;  // "vessel", "port" or "inland"
   std::vector<PlannedScan> scans;
   Conservation counts;
   KeyDirectory keys;
@@ -249,7 +253,10 @@ void Scanner::on_timer(sim::Context& ctx, sim::TimerId, uint64_t index) {
   const PlannedScan& p = plan_[index];
   ScanMsg msg{make_scan(p.tag, ctx.self(), p.checkpoint, ctx.now(), key_)};
   ctx.charge(sim::Duration::from_ns(20 * sim::units::kMicrosecond));
-  ctx.send(gateway_, sim::Message::make(std::move(msg), RfidScan::kWireBytes));
+  const bool inland = p.checkpoint == Checkpoint::kFactory ||
+                      p.checkpoint == Checkpoint::kWarehouse ||
+                      p.checkpoint == Checkpoint::kRetailer;
+  ctx.send(inland ? inland_ : gateway_, sim::Message::make(std::move(msg), RfidScan::kWireBytes));
 }
 
 // Hourly: the conservation balances, as sampled gauges.
@@ -402,9 +409,11 @@ void build(sim::World& world) {
   r.inspection_time = s.duration("sensors.checkpoints.inspection_time");
   GatewayParams vessel_gw = gateway_params(s, "sensors.gateways.vessel");
   GatewayParams port_gw = gateway_params(s, "sensors.gateways.port");
+  GatewayParams inland_gw = gateway_params(s, "sensors.gateways.inland");
+  const bool inland = s.flag("sensors.gateways.inland.enabled");
   const bool satellite = s.text("sensors.gateways.vessel.uplink") == "satellite";
   const std::string submit = s.text("sensors.gateways.submit_to");
-  for (GatewayParams* g : {&vessel_gw, &port_gw}) {
+  for (GatewayParams* g : {&vessel_gw, &port_gw, &inland_gw}) {
     g->submit_to = submit == "all"          ? consensus::SubmitTo::kAll
                    : submit == "f_plus_one" ? consensus::SubmitTo::kFPlusOne
                                             : consensus::SubmitTo::kOne;
@@ -462,16 +471,25 @@ void build(sim::World& world) {
     if (const auto it = port_index.find(code); it != port_index.end()) return it->second;
     const auto index = static_cast<uint32_t>(r.ports.size());
     const logistics::Location& l = graph.location(*loc);
-    PortSide p{code, {l.latitude, l.longitude}, 0, 0};
+    PortSide p{code, {l.latitude, l.longitude}, 0, 0, 0};
     world.emplace<Gateway>("gateway-" + code, {"gateways", "port_gateways"}, site, sinks, r.seed,
                            world.next_id(), port_gw, &r.keys, &r.counts, &r.observer);
     p.gateway = *world.find("gateway-" + code);
     r.gateways.push_back(p.gateway);
     r.gateway_link[p.gateway] = "port";
+    p.inland = p.gateway;
+    if (inland) {
+      world.emplace<Gateway>("gateway-" + code + "-inland", {"gateways", "inland_gateways"}, site,
+                             sinks, r.seed, world.next_id(), inland_gw, &r.keys, &r.counts,
+                             &r.observer);
+      p.inland = *world.find("gateway-" + code + "-inland");
+      r.gateways.push_back(p.inland);
+      r.gateway_link[p.inland] = "inland";
+    }
     const std::string scanner = "scanner-" + code;
     const auto scanner_id = static_cast<sim::NodeId>(world.next_id());
     world.emplace<Scanner>(scanner, {"scanners"}, site, run.get(), index, r.seed, scanner_id,
-                           p.gateway);
+                           p.gateway, p.inland);
     p.scanner = *world.find(scanner);
     r.keys[p.scanner] = device_key(r.seed, p.scanner).public_key();
     r.ports.push_back(p);
@@ -579,7 +597,7 @@ void build(sim::World& world) {
         const auto id = static_cast<sim::NodeId>(world.next_id());
         hp.device = id;
         world.emplace<SensorHub>(x.name, {"containers", name}, site, hp, r.seed, x.state.get(),
-                                 r.ports[*from].gateway, &r.counts);
+                                 r.ports[*from].inland, &r.counts);
         x.hub = *world.find(x.name);
         r.keys[x.hub] = device_key(r.seed, x.hub).public_key();
         r.rules.door_windows[x.hub] = {{x.start, x.depart}, {x.arrive, x.stop + kHour}};
@@ -605,20 +623,22 @@ void build(sim::World& world) {
     return;
   }
 
-  // Hand-overs: the vessel's gateway on departure, the port of discharge's on arrival.
+  // Hand-overs: the truck's gateway from the factory, the port's in the yard, the vessel's at sea,
+  // the port of discharge's on arrival, the inland one from customs to the warehouse (with
+  // inland gateways off, the ports' serve the inland legs too).
   for (const Container& x : r.containers) {
-    const sim::NodeId hub_id = x.hub, vessel = x.vessel_gateway,
-                      port = r.ports[x.destination].gateway;
-    engine.schedule(x.depart, [&engine, hub_id, vessel] {
-      engine.invoke(hub_id, [vessel](sim::Node& n, sim::Context& ctx) {
-        static_cast<SensorHub&>(n).set_gateway(ctx, vessel);
+    const sim::NodeId hub_id = x.hub;
+    for (const auto& [at, gateway] : std::vector<std::pair<sim::SimTime, sim::NodeId>>{
+             {x.depart - dwell, r.ports[x.origin].gateway},
+             {x.depart, x.vessel_gateway},
+             {x.arrive, r.ports[x.destination].gateway},
+             {x.arrive + customs, r.ports[x.destination].inland}}) {
+      engine.schedule(at, [&engine, hub_id, gw = gateway] {
+        engine.invoke(hub_id, [gw](sim::Node& n, sim::Context& ctx) {
+          static_cast<SensorHub&>(n).set_gateway(ctx, gw);
+        });
       });
-    });
-    engine.schedule(x.arrive, [&engine, hub_id, port] {
-      engine.invoke(hub_id, [port](sim::Node& n, sim::Context& ctx) {
-        static_cast<SensorHub&>(n).set_gateway(ctx, port);
-      });
-    });
+    }
   }
 
   // The readers.
@@ -892,7 +912,7 @@ void record_results(SensorRun& r, sim::Engine& engine) {
   sim::EventTable& batches = m.table(
       "sensor_batches", "every batch a gateway closed, with its anchor",
       {{"gateway", sim::ColumnType::kInt, "1", "node id"},
-       {"link", sim::ColumnType::kText, "", "vessel or port"},
+       {"link", sim::ColumnType::kText, "", "vessel, port or inland"},
        {"batch", sim::ColumnType::kInt, "1", "batch id, per gateway from 1"},
        {"uploads", sim::ColumnType::kInt, "1", "signed hub uploads"},
        {"scans", sim::ColumnType::kInt, "1", "signed RFID scans"},
@@ -1010,7 +1030,7 @@ void record_results(SensorRun& r, sim::Engine& engine) {
                 "sensing to the anchor's confirmation, 95th percentile over uploads");
   m.set_summary("sensors.hub_link_bytes", static_cast<double>(hub_bytes), "B",
                 "uploads that reached gateways");
-  for (const std::string link : {"vessel", "port"}) {
+  for (const std::string link : {"vessel", "port", "inland"}) {
     m.set_summary("sensors.uplink_bytes_" + link, static_cast<double>(uplink[link].first), "B",
                   "anchor transactions sent by " + link + " gateways");
     m.set_summary("sensors.uplink_cost_" + link, uplink[link].second, "USD",
@@ -1085,6 +1105,14 @@ void register_model(sim::Registry& registry) {
                 Field::choice("uplink", {"satellite", "port_only"}, "satellite",
                               "satellite: always up, paid per byte; port_only: store and forward "
                               "until the vessel is in port"));
+  Field inland = Field::object(
+      "inland",
+      "One per port's hinterland: trucks and warehouses (factory to port, customs to the "
+      "warehouse and the retailer), on cellular links.",
+      gateway_fields("300ms", "0.5", "5min", "1024"));
+  inland.fields.insert(inland.fields.begin(),
+                       Field::scalar("enabled", FieldType::kBool, "true",
+                                     "false: the port gateways serve the inland legs"));
   registry.add_field(
       "",
       Field::object(
@@ -1172,8 +1200,9 @@ void register_model(sim::Registry& registry) {
            Field::object("gateways",
                          "Gateways batch uploads and scans, and anchor each batch's root.",
                          {Field::object("vessel", "One per vessel.", vessel),
-                          Field::object("port", "One per port, for the checkpoints on either side.",
+                          Field::object("port", "One per port.",
                                         gateway_fields("100ms", "0", "5min", "1024")),
+                          inland,
                           Field::choice("submit_to", {"one", "f_plus_one", "all"}, "one",
                                         "validators an anchor is sent to")}),
            Field::object(
