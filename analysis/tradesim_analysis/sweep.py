@@ -36,10 +36,41 @@ def mean_ci(values):
     return float(v.mean()), t975(len(v) - 1) * float(v.std(ddof=1)) / math.sqrt(len(v))
 
 
+_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _split(text):
+    """(number, unit) of values such as 3, 2.5, "30/h", "12h", "5 min"; None for text."""
+    m = re.match(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(\S*)\s*$", text)
+    return (float(m.group(1)), m.group(2)) if m else None
+
+
 def _sort_key(text):
-    """Numeric order for values such as 3, 2.5, "30/h", "12h"; text order otherwise."""
-    m = re.match(r"\s*(-?[0-9]+(?:\.[0-9]+)?)", text)
-    return (0, float(m.group(1)), text) if m else (1, 0.0, text)
+    """Numeric order (durations in seconds, so that 5min < 1h); text order otherwise."""
+    split = _split(text)
+    if split is None:
+        return (1, 0.0, text)
+    number, unit = split
+    return (0, number * _SECONDS.get(unit, 1.0), text)
+
+
+def _axis(categories):
+    """How to place sweep values on an x axis: ("number", unit) when they share a unit (or all
+    are durations: then in seconds), ("category", None) otherwise."""
+    splits = [_split(c) for c in categories]
+    if any(x is None for x in splits):
+        return "category", None
+    units = {u for _, u in splits}
+    if len(units) == 1:
+        return "number", units.pop()
+    if all(u in _SECONDS for u in units):
+        return "seconds", "s"
+    return "category", None
+
+
+def _x(value, mode):
+    number, unit = _split(value)
+    return number * _SECONDS[unit] if mode == "seconds" else number
 
 
 def read_sweep(directory):
@@ -77,10 +108,11 @@ def sweep_report(directory, out_dir):
                 x = key[i] if params else "all"
                 others[other].append((x, [r.summary[kpi][0] for r in group if kpi in r.summary]))
             categories = sorted({x for pts in others.values() for x, _ in pts}, key=_sort_key)
-            numeric = all(_sort_key(c)[0] == 0 for c in categories)
+            mode, x_unit = _axis(categories)
+            numeric = mode != "category"
             for other, points in sorted(others.items()):
                 points.sort(key=lambda pv: _sort_key(pv[0]))
-                xs = [(_sort_key(x)[1] if numeric else categories.index(x)) for x, _ in points]
+                xs = [(_x(x, mode) if numeric else categories.index(x)) for x, _ in points]
                 stats = [mean_ci(v) for _, v in points]
                 means = [m for m, _ in stats]
                 errs = [0 if math.isnan(h) else h for _, h in stats]
@@ -88,9 +120,9 @@ def sweep_report(directory, out_dir):
                 ax.errorbar(xs, means, yerr=errs, marker="o", capsize=4, label=label or None)
             if not numeric:
                 ax.set_xticks(range(len(categories)), categories)
-            elif all(float(_sort_key(c)[1]).is_integer() for c in categories):
+            elif all(float(_x(c, mode)).is_integer() for c in categories):
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel(p)
+            ax.set_xlabel(f"{p} ({x_unit})" if numeric and x_unit else p)
             ax.set_ylabel(f"{kpi} ({units})" if units and units != "1" else kpi)
             reps = max(len(g) for g in groups.values())
             ax.set_title(f"{kpi}: mean and 95% CI over {reps} replication(s)", fontsize=10)
