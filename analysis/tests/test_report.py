@@ -96,3 +96,16 @@ def test_series_that_differ_in_one_middle_name_form_a_family():
     families = report.series_families(series)
     assert list(families) == [("supply", "orders")]  # one cost series is no family
     assert [middle for middle, _ in families[("supply", "orders")]] == ["factory", "retailer"]
+
+
+def test_sweep_values_with_units_share_one_axis():
+    # Durations in different units go on one axis in seconds, in their true order.
+    keys = sorted(["1h", "5min", "15min"], key=sweep._sort_key)
+    assert keys == ["5min", "15min", "1h"]
+    assert sweep._axis(keys) == ("seconds", "s")
+    assert [sweep._x(k, "seconds") for k in keys] == [300, 900, 3600]
+    # One shared unit keeps its numbers; mixed non-durations and words are categories.
+    assert sweep._axis(["30/h", "60/h"]) == ("number", "/h")
+    assert sweep._axis(["4", "16", "64"]) == ("number", "")
+    assert sweep._axis(["30/h", "2s"]) == ("category", None)
+    assert sweep._axis(["pbft", "raft"]) == ("category", None)
