@@ -55,7 +55,10 @@ class Escrow : public Contract {
     api.require(api.value() == amount, "attach exactly the amount");
     const std::vector<int64_t> shares = parse_list(api, api.param("milestones"));
     int64_t sum = 0;
-    for (int64_t s : shares) sum += s;
+    for (int64_t s : shares) {
+      api.require(s >= 0, "a milestone share is not negative");
+      sum += s;
+    }
     api.require(sum < kBasisPoints, "milestones must leave a share for delivery");
     api.put("status", "funded");
     api.put("buyer", api.param("buyer"));
