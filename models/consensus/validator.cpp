@@ -63,13 +63,17 @@ std::shared_ptr<const ProposedBatch> ProposedBatch::null() {
 
 ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::WorldState>& before,
                                            const Digest& before_root, const ledger::TxBatch& body,
-                                           uint64_t fee_account) {
-  const Digest key = ledger::Sha256()
-                         .update("execute")
-                         .update(before_root)
-                         .update(body.root())
-                         .update_u64(fee_account)
-                         .finish();
+                                           uint64_t fee_account,
+                                           const ledger::CallExecutor* executor,
+                                           const ledger::BlockInfo& block) {
+  ledger::Sha256 hasher;
+  hasher.update("execute").update(before_root).update(body.root()).update_u64(fee_account);
+  // Contract calls read the block's height and time: two blocks with the same body at different
+  // heights may execute differently. Without an executor nothing reads them (same keys as before).
+  if (executor != nullptr) {
+    hasher.update_u64(block.height).update_u64(static_cast<uint64_t>(block.time_ns));
+  }
+  const Digest key = hasher.finish();
   if (const auto it = results_.find(key); it != results_.end()) return it->second;
   if (const auto it = older_.find(key); it != older_.end()) return it->second;
   ++executions_;
@@ -80,10 +84,15 @@ ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::W
     auto after = std::make_shared<ledger::WorldState>(*before);
     auto applied = std::make_shared<std::vector<bool>>();
     applied->reserve(body.size());
+    uint64_t gas = 0;
+    int64_t cpu_ns = 0;
     for (const ledger::TxPtr& tx : body.transactions()) {
-      applied->push_back(after->apply(*tx, fee_account));
+      const ledger::CallOutcome o = after->apply(*tx, fee_account, executor, block);
+      applied->push_back(o.applied);
+      gas += o.gas_used;
+      cpu_ns += o.cpu_ns;
     }
-    r = {after, after->root(), std::move(applied)};
+    r = {after, after->root(), std::move(applied), gas, cpu_ns};
   }
   if (results_.size() >= kCapacity) {
     older_ = std::move(results_);
@@ -262,7 +271,10 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   block.body = body;
   ctx.charge(ledger_.execute_per_tx * static_cast<int64_t>(body->size()));
   const ExecutionMemo::Result r =
-      shared_->execution.apply(state_, state_root_, *body, ledger_.fee_account);
+      shared_->execution.apply(state_, state_root_, *body, ledger_.fee_account, shared_->executor,
+                               {block.header.height, timestamp_ns});
+  // Every validator runs the contract calls itself: each is charged their gas as CPU time.
+  if (r.contract_cpu_ns > 0) ctx.charge(sim::Duration::from_ns(r.contract_cpu_ns));
   state_ = r.state;
   state_root_ = r.root;
   block.header.state_root = r.root;

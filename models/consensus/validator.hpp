@@ -111,10 +111,16 @@ class ExecutionMemo {
     // By position in the block body: did the transaction apply (WorldState::apply)? Empty for
     // an empty body.
     std::shared_ptr<const std::vector<bool>> applied;
+    // Contract calls (with an executor): total gas and the simulated CPU it stands for, charged
+    // to each validator that executes the block.
+    uint64_t gas_used = 0;
+    int64_t contract_cpu_ns = 0;
   };
+  // With `executor`, contract calls run through it in `block` (its height and proposer time
+  // are then part of the memo key); without, `block` is ignored and nothing changes.
   Result apply(const std::shared_ptr<const ledger::WorldState>& before,
-               const ledger::Digest& before_root, const ledger::TxBatch& body,
-               uint64_t fee_account);
+               const ledger::Digest& before_root, const ledger::TxBatch& body, uint64_t fee_account,
+               const ledger::CallExecutor* executor = nullptr, const ledger::BlockInfo& block = {});
   uint64_t executions() const { return executions_; }
 
  private:
@@ -132,6 +138,9 @@ struct ValidatorShared {
   ledger::VerificationMemo verification;
   ExecutionMemo execution;
   ValidatorObserver observer;
+  // Runs contract calls (models/contracts); null: a contract call pays its fee only. Must
+  // outlive the validators.
+  const ledger::CallExecutor* executor = nullptr;
 };
 
 // What a leader proposes for ordering: a block body with the proposer and its clock, so that

@@ -38,9 +38,14 @@ void WorldState::set_balance(uint64_t account, int64_t amount) {
 }
 
 bool WorldState::apply(const Transaction& tx, uint64_t fee_account) {
+  return apply(tx, fee_account, nullptr, {}).applied;
+}
+
+CallOutcome WorldState::apply(const Transaction& tx, uint64_t fee_account,
+                              const CallExecutor* executor, const BlockInfo& block) {
   const int64_t fee = static_cast<int64_t>(tx.fee);
   const int64_t debit = (tx.kind == TxKind::kPayment ? tx.amount : 0) + fee;
-  if (tx.amount < 0 || balance(tx.sender) < debit) return false;
+  if (tx.amount < 0 || balance(tx.sender) < debit) return {};
   set_balance(tx.sender, balance(tx.sender) - debit);
   if (tx.kind == TxKind::kPayment) set_balance(tx.recipient, balance(tx.recipient) + tx.amount);
   if (fee > 0) set_balance(fee_account, balance(fee_account) + fee);
@@ -48,7 +53,10 @@ bool WorldState::apply(const Transaction& tx, uint64_t fee_account) {
   if (tx.kind == TxKind::kSensorAnchor || tx.kind == TxKind::kProvenance) {
     append_record(tx.id(), std::string(tx.payload.begin(), tx.payload.end()));
   }
-  return true;
+  if (tx.kind == TxKind::kContractCall && executor != nullptr) {
+    return executor->execute(*this, tx, block, fee_account);
+  }
+  return {.applied = true};
 }
 
 void WorldState::append_record(const Digest& id, std::string payload) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/ledger/call_executor.hpp"
 #include "models/ledger/transaction.hpp"
 
 namespace tradesim::ledger {
@@ -30,6 +31,11 @@ class WorldState {
   // Applies a committed transaction. A payment moves amount + fee from the sender (fees to the
   // recipient of fees, `fee_account`) and fails, changing nothing, if the sender cannot pay.
   bool apply(const Transaction& tx, uint64_t fee_account);
+  // The same, with contract calls run by `executor` (null: a contract call pays its fee only, as
+  // above) in `block`. A call whose sender cannot pay the inclusion fee changes nothing; one
+  // that can pays it and then runs (see CallExecutor), applied or reverted.
+  CallOutcome apply(const Transaction& tx, uint64_t fee_account, const CallExecutor* executor,
+                    const BlockInfo& block);
 
   // The Merkle root over (key, value, version) in key order; with records, the hash of that root,
   // the record count and the records' Merkle mountain range peaks.

@@ -1,0 +1,126 @@
+// Proof encodings for oracle inputs (see oracle.hpp).
+#include "models/contracts/oracle.hpp"
+
+#include <algorithm>
+
+namespace tradesim::contracts {
+
+namespace {
+constexpr size_t kMaxPath = 64;  // a Merkle path of 2^64 leaves
+
+void write_path(Writer& w, const ledger::MerkleProof& p) {
+  w.u64(p.index).u64(p.leaf_count).u32(static_cast<uint32_t>(p.path.size()));
+  for (const auto& step : p.path) w.raw(step.sibling).u8(step.sibling_on_left ? 1 : 0);
+}
+bool read_path(Reader& r, ledger::MerkleProof& p) {
+  p.index = r.u64();
+  p.leaf_count = r.u64();
+  const uint32_t n = r.u32();
+  if (r.failed() || n > kMaxPath) return false;
+  p.path.resize(n);
+  for (auto& step : p.path) {
+    r.raw(step.sibling);
+    const uint8_t left = r.u8();
+    if (left > 1) return false;
+    step.sibling_on_left = left == 1;
+  }
+  return !r.failed();
+}
+sim::SimTime time_of(Reader& r) {
+  return sim::SimTime::from_ns(r.i64());
+}
+}  // namespace
+
+Bytes encode_reading_proof(const sensors::ReadingProof& proof) {
+  Writer w;
+  const sensors::Reading& x = proof.reading;
+  w.u64(x.device).u64(x.seq).u8(static_cast<uint8_t>(x.kind)).i64(x.t.ns());
+  w.f64(x.value[0]).f64(x.value[1]);
+  const sensors::UploadHeader& h = proof.header;
+  w.u64(h.device).u64(h.first_seq).u64(h.last_seq).u32(h.count).i64(h.sent.ns());
+  w.raw(h.readings_root).raw(h.signature);
+  write_path(w, proof.in_upload);
+  write_path(w, proof.in_batch);
+  w.u64(proof.gateway).u64(proof.batch_id);
+  return w.take();
+}
+
+std::optional<sensors::ReadingProof> decode_reading_proof(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  sensors::ReadingProof p;
+  sensors::Reading& x = p.reading;
+  x.device = r.u64();
+  x.seq = r.u64();
+  const uint8_t kind = r.u8();
+  if (kind > static_cast<uint8_t>(sensors::ReadingKind::kRfid)) return std::nullopt;
+  x.kind = static_cast<sensors::ReadingKind>(kind);
+  x.t = time_of(r);
+  x.value[0] = r.f64();
+  x.value[1] = r.f64();
+  sensors::UploadHeader& h = p.header;
+  h.device = r.u64();
+  h.first_seq = r.u64();
+  h.last_seq = r.u64();
+  h.count = r.u32();
+  h.sent = time_of(r);
+  r.raw(h.readings_root);
+  r.raw(h.signature);
+  if (!read_path(r, p.in_upload) || !read_path(r, p.in_batch)) return std::nullopt;
+  p.gateway = r.u64();
+  p.batch_id = r.u64();
+  if (!r.done()) return std::nullopt;
+  return p;
+}
+
+Bytes encode_scan_proof(const sensors::ScanProof& proof) {
+  Writer w;
+  const sensors::RfidScan& s = proof.scan;
+  w.u64(s.tag).u64(s.scanner).u8(static_cast<uint8_t>(s.checkpoint)).i64(s.t.ns());
+  w.raw(s.signature);
+  write_path(w, proof.in_batch);
+  w.u64(proof.gateway).u64(proof.batch_id);
+  return w.take();
+}
+
+std::optional<sensors::ScanProof> decode_scan_proof(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  sensors::ScanProof p;
+  sensors::RfidScan& s = p.scan;
+  s.tag = r.u64();
+  s.scanner = r.u64();
+  const uint8_t checkpoint = r.u8();
+  if (checkpoint > static_cast<uint8_t>(sensors::Checkpoint::kRetailer)) return std::nullopt;
+  s.checkpoint = static_cast<sensors::Checkpoint>(checkpoint);
+  s.t = time_of(r);
+  r.raw(s.signature);
+  if (!read_path(r, p.in_batch)) return std::nullopt;
+  p.gateway = r.u64();
+  p.batch_id = r.u64();
+  if (!r.done()) return std::nullopt;
+  return p;
+}
+
+std::optional<ledger::PublicKey> parse_key(std::string_view hex) {
+  ledger::PublicKey key{};
+  if (hex.size() != 2 * key.size()) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < key.size(); ++i) {
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    key[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return key;
+}
+
+ledger::Digest digest_from_bytes(const Bytes& bytes) {
+  ledger::Digest d{};
+  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+}  // namespace tradesim::contracts
