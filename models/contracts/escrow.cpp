@@ -112,7 +112,7 @@ class Escrow : public Contract {
       const sensors::Verdict v =
           api.verify_reading(*proof, digest_from_bytes(args.bytes(i + 1)), *sensor_key);
       api.require(v == sensors::Verdict::kOk, "reading: " + std::string(sensors::verdict_name(v)));
-      if (r.value[0] < low || r.value[0] > high) ++excursions;
+      if (!(low <= r.value[0] && r.value[0] <= high)) ++excursions;  // NaN is not clean
     }
     if (excursions > 0) {  // proven but not clean: kept on record, nothing released
       api.put_i64("excursions", api.get_i64("excursions") + static_cast<int64_t>(excursions));
@@ -127,6 +127,8 @@ class Escrow : public Contract {
   }
 
   void dispute(Api& api) {
+    // Without an arbiter nobody could resolve it: the money would be locked for good.
+    api.require(api.param_u64("arbiter") != 0, "no arbiter: disputes are not possible");
     api.require(status(api) == "delivered", "not delivered");
     api.require(api.caller() == api.param_u64("buyer"), "only the buyer disputes");
     api.require(api.now().ns() < api.get_i64("delivered_at") + api.param_i64("dispute_window_ns"),

@@ -42,6 +42,7 @@ class Reputation : public Contract {
     api.require(to_u64(api, api.read_foreign(escrow, "buyer")) == api.caller(),
                 "only the trade's buyer rates");
     const uint64_t seller = to_u64(api, api.read_foreign(escrow, "seller"));
+    api.require(seller != api.caller(), "a seller cannot rate itself");
     const int64_t amount = static_cast<int64_t>(to_u64(api, api.read_foreign(escrow, "amount")));
     const std::string s = std::to_string(seller);
     api.require(api.get_i64("stake/" + s) >= api.param_i64("min_stake"), "seller has no stake");

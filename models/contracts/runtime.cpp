@@ -298,6 +298,11 @@ CallResult Runtime::call(ledger::WorldState& state, const ledger::Transaction& t
   }
   // The sender must cover the worst case before anything runs (gas_limit x gas_price without
   // overflow), so that the gas is always payable, even after a revert.
+  if (tx.sender == tx.recipient) {  // it could spend the gas reserve it is about to pay from
+    result.status = CallStatus::kCannotPay;
+    result.reason = "a contract account cannot call itself";
+    return result;
+  }
   const int64_t have = state.balance(tx.sender);
   const bool overflow =
       call->gas_price != 0 && call->gas_limit > uint64_t{INT64_MAX} / call->gas_price;

@@ -67,7 +67,7 @@ class SupplyAgreement : public Contract {
       const sensors::Verdict v =
           api.verify_reading(*proof, digest_from_bytes(args.bytes(i + 1)), *key);
       api.require(v == sensors::Verdict::kOk, "reading: " + std::string(sensors::verdict_name(v)));
-      if (r.value[0] < low || r.value[0] > high) ++excursions;
+      if (!(low <= r.value[0] && r.value[0] <= high)) ++excursions;  // NaN is not clean
     }
     const int64_t late_ns = now - api.param_i64("window_end_ns");
     const int64_t days_late = late_ns > 0 ? (late_ns + kDayNs - 1) / kDayNs : 0;

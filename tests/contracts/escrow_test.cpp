@@ -2,6 +2,8 @@
 // a clean temperature record), dispute window, arbiter, refund on expiry.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tests/contracts/fixtures.hpp"
 
 namespace tradesim::contracts {
@@ -149,6 +151,37 @@ TEST_F(EscrowTest, DisputeAfterTheWindowRefused) {
   ASSERT_TRUE(l.call(kSeller, kEscrow, "deliver", e.delivery()).ok());
   l.now_ns = 3 * kDayNs;
   EXPECT_EQ(l.call(kBuyer, kEscrow, "dispute").reason, "dispute window closed");
+}
+
+}  // namespace
+}  // namespace tradesim::contracts
+
+namespace tradesim::contracts {
+namespace {
+
+TEST_F(EscrowTest, NaNReadingsAreNotCleanAndNoArbiterMeansNoDispute) {
+  fund();
+  // A reading that is not a number is not a clean record.
+  const Evidence nan =
+      anchor_evidence(l.state, {5.0, std::nan("")}, kTag, sensors::Checkpoint::kPortOfDischarge);
+  l.now_ns = kDayNs;
+  const CallResult d = l.call(kSeller, kEscrow, "deliver", nan.delivery());
+  EXPECT_NE(d.output, "delivered");
+  // An escrow without an arbiter refuses disputes (nobody could resolve them).
+  Ledger other;
+  other.state.set_balance(kBuyer, 1'000'000);
+  other.deploy("escrow", kEscrow + 1,
+               {{"buyer", "10"},
+                {"seller", "11"},
+                {"amount", "100"},
+                {"tag", "1"},
+                {"scanner_key", key_hex(kScanner)},
+                {"sensor", std::to_string(kSensor)},
+                {"sensor_key", key_hex(kSensor)},
+                {"deadline_ns", std::to_string(kDayNs)}});
+  ASSERT_TRUE(other.call(kBuyer, kEscrow + 1, "fund", {}, 100).ok());
+  EXPECT_EQ(other.call(kBuyer, kEscrow + 1, "dispute").reason,
+            "no arbiter: disputes are not possible");
 }
 
 }  // namespace
