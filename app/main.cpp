@@ -8,6 +8,7 @@
 
 #include "app/registry.hpp"
 #include "app/run.hpp"
+#include "models/contracts/library.hpp"
 #include "sim/version.hpp"
 
 #ifndef TRADESIM_SOURCE_DIR
@@ -87,6 +88,16 @@ void print_list(const sim::Registry& registry, bool markdown) {
     for (const auto& p : a.params) params += " " + p.key;
     fmt::print("  {:<14} {}{}\n", a.name, a.description,
                params.empty() ? "" : "  [keys:" + params + "]");
+  }
+  fmt::print("\nContract types (contracts.instances: - name: ..., type: TYPE, PARAM: ...):\n");
+  contracts::ContractRegistry library;
+  contracts::add_library(library);
+  for (const auto& [name, type] : library.types()) {
+    fmt::print("  {:<18} {}\n", name, type.description);
+    for (const auto& p : type.params) {
+      fmt::print("      {:<20} {}{}\n", p.name, p.help,
+                 p.default_value ? " (default \"" + *p.default_value + "\")" : " (required)");
+    }
   }
   fmt::print("\nSections: ");
   for (const auto& f : registry.schema().fields) fmt::print("{} ", f.key);

@@ -2,6 +2,7 @@
 #include "app/registry.hpp"
 
 #include "models/consensus/scenario.hpp"
+#include "models/contracts/scenario.hpp"
 #include "models/phold/scenario.hpp"
 #include "models/queueing/scenario.hpp"
 #include "models/sensors/scenario.hpp"
@@ -15,6 +16,7 @@ sim::Registry make_registry() {
   queueing::register_model(registry);
   phold::register_model(registry);
   consensus::register_model(registry);
+  contracts::register_model(registry);
   supply::register_model(registry);
   trade::register_model(registry);
   sensors::register_model(registry);

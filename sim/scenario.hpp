@@ -135,6 +135,18 @@ class World {
   std::optional<SiteId> site(const std::string& name, const Mark& mark, const std::string& path);
   const std::map<std::string, NodeId>& names() const { return names_; }
 
+  // An object one model offers to the models built after it (the contracts runtime that the
+  // platforms submit calls to), by key; the world keeps it alive as long as itself.
+  void offer(const std::string& key, std::shared_ptr<void> service) {
+    services_[key] = std::move(service);
+  }
+  // What was offered under `key` (null if nothing: its section is absent).
+  template <class T>
+  T* service(const std::string& key) const {
+    const auto it = services_.find(key);
+    return it == services_.end() ? nullptr : static_cast<T*>(it->second.get());
+  }
+
   // Work to do when the run ends (summaries, final rows).
   void at_end(std::function<void()> callback) { at_end_.push_back(std::move(callback)); }
   void finish();
@@ -147,6 +159,7 @@ class World {
   std::map<std::string, std::vector<NodeId>> groups_;
   NodeId next_id_ = 0;
   std::vector<std::function<void()>> at_end_;
+  std::map<std::string, std::shared_ptr<void>> services_;
 };
 
 // Builds the network, the models whose sections are present, and the timeline. Errors (unknown

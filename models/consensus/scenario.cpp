@@ -535,13 +535,24 @@ std::vector<sim::NodeId> consortium_validators(sim::World& world) {
 }
 
 void fund_at_genesis(sim::World& world, uint64_t account, int64_t balance) {
+  modify_genesis(world,
+                 [account, balance](ledger::WorldState& s) { s.set_balance(account, balance); });
+}
+
+void modify_genesis(sim::World& world, const std::function<void(ledger::WorldState&)>& change) {
   const auto validators = validator_nodes(world);
-  if (validators.empty()) throw std::logic_error("fund_at_genesis: the world has no consortium");
-  // Every validator starts from the same state: one copy with the new balance, shared by all.
+  if (validators.empty()) throw std::logic_error("genesis: the world has no consortium");
+  // Every validator starts from the same state: one changed copy, shared by all.
   auto genesis = std::make_shared<ledger::WorldState>(validators.front().first->state());
-  genesis->set_balance(account, balance);
+  change(*genesis);
   const std::shared_ptr<const ledger::WorldState> shared = std::move(genesis);
   for (const auto& [v, id] : validators) v->replace_genesis(shared);
+}
+
+void set_call_executor(sim::World& world, const ledger::CallExecutor* executor) {
+  const auto validators = validator_nodes(world);
+  if (validators.empty()) throw std::logic_error("contracts: the world has no consortium");
+  for (const auto& [v, id] : validators) v->set_call_executor(executor);
 }
 
 void register_model(sim::Registry& registry) {

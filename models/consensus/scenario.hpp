@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "models/ledger/call_executor.hpp"
+#include "models/ledger/world_state.hpp"
 #include "sim/scenario.hpp"
 
 namespace tradesim::consensus {
@@ -25,5 +28,10 @@ std::vector<sim::NodeId> consortium_validators(sim::World& world);
 // consortium. Only while the world is being built (no block committed yet); throws
 // std::logic_error otherwise, or when the world has no consortium.
 void fund_at_genesis(sim::World& world, uint64_t account, int64_t balance);
+// The same for any change of the genesis state (a contract deployed at genesis); same rules.
+void modify_genesis(sim::World& world, const std::function<void(ledger::WorldState&)>& change);
+// Makes every validator of the world's consortium execute contract calls with `executor`
+// (models/contracts), which must outlive the run. Same rules as fund_at_genesis.
+void set_call_executor(sim::World& world, const ledger::CallExecutor* executor);
 
 }  // namespace tradesim::consensus

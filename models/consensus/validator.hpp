@@ -177,6 +177,10 @@ class Validator : public sim::Node {
   // fund_at_genesis in scenario.hpp). Throws std::logic_error once a block is committed.
   void replace_genesis(std::shared_ptr<const ledger::WorldState> genesis);
 
+  // Before the run: contract calls run through `executor` (shared by the consortium's
+  // validators; see ValidatorShared::executor).
+  void set_call_executor(const ledger::CallExecutor* executor) { shared_->executor = executor; }
+
   void set_behaviour(Behaviour b, sim::Duration delay = {}) {
     behaviour_ = b;
     delay_ = delay;
