@@ -7,6 +7,7 @@
 #include "models/queueing/scenario.hpp"
 #include "models/sensors/scenario.hpp"
 #include "models/supply/scenario.hpp"
+#include "models/trade/market.hpp"
 #include "models/trade/scenario.hpp"
 
 namespace tradesim::app {
@@ -20,6 +21,7 @@ sim::Registry make_registry() {
   supply::register_model(registry);
   trade::register_model(registry);
   sensors::register_model(registry);
+  trade::market::register_model(registry);
   return registry;
 }
 
