@@ -37,8 +37,9 @@ std::optional<TxSubmitter::Confirmed> TxSubmitter::on_committed(const TxCommitte
       ++p.unknown;
       break;
   }
+  if (!p.receipt) p.receipt = reply.receipt;
   if (p.applied + p.failed + p.unknown < needed_) return std::nullopt;
-  Confirmed c{p.tx, reply.height, p.first_sent, p.applied, p.failed, p.unknown};
+  Confirmed c{p.tx, reply.height, p.first_sent, p.applied, p.failed, p.unknown, p.receipt};
   pending_.erase(it);
   return c;
 }

@@ -23,6 +23,10 @@ class TxSubmitter {
     uint64_t height;
     sim::SimTime first_sent;
     uint32_t applied, failed, unknown;  // the replies that made it confirmed
+    // The receipt of the first reply that carried one (a contract call with an executor), else
+    // null. Honest validators send the same receipt; with f + 1 replies, compare them yourself
+    // if a faulty one matters.
+    ledger::ReceiptPtr receipt = nullptr;
   };
 
   // Sends `tx` now with `options` (an uplink's latency) and keeps it until confirmed. `send` is
@@ -60,6 +64,7 @@ class TxSubmitter {
     ledger::TxPtr tx;
     sim::SimTime first_sent, last_sent;
     uint32_t applied = 0, failed = 0, unknown = 0;
+    ledger::ReceiptPtr receipt = nullptr;
   };
   std::vector<sim::NodeId> validators_;
   SubmitTo submit_to_;

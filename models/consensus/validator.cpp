@@ -84,15 +84,33 @@ ExecutionMemo::Result ExecutionMemo::apply(const std::shared_ptr<const ledger::W
     auto after = std::make_shared<ledger::WorldState>(*before);
     auto applied = std::make_shared<std::vector<bool>>();
     applied->reserve(body.size());
+    std::shared_ptr<std::vector<ledger::ReceiptPtr>> receipts;
+    const uint64_t gas_cap = executor != nullptr ? executor->block_gas_limit() : 0;
     uint64_t gas = 0;
     int64_t cpu_ns = 0;
-    for (const ledger::TxPtr& tx : body.transactions()) {
-      const ledger::CallOutcome o = after->apply(*tx, fee_account, executor, block);
+    for (size_t i = 0; i < body.size(); ++i) {
+      const ledger::Transaction& tx = *body.transactions()[i];
+      ledger::CallOutcome o;
+      if (gas_cap > 0 && tx.kind == ledger::TxKind::kContractCall &&
+          executor->gas_limit(tx) > gas_cap - std::min(gas, gas_cap)) {
+        // The worst case of this call does not fit in the block: fee and nonce only.
+        after->apply(tx, fee_account, nullptr, block);
+        auto receipt = std::make_shared<ledger::Receipt>();
+        receipt->status = ledger::kReceiptBlockGasLimit;
+        receipt->reason = "block gas limit reached";
+        o.receipt = std::move(receipt);
+      } else {
+        o = after->apply(tx, fee_account, executor, block);
+      }
       applied->push_back(o.applied);
       gas += o.gas_used;
       cpu_ns += o.cpu_ns;
+      if (o.receipt) {
+        if (!receipts) receipts = std::make_shared<std::vector<ledger::ReceiptPtr>>(body.size());
+        (*receipts)[i] = std::move(o.receipt);
+      }
     }
-    r = {after, after->root(), std::move(applied), gas, cpu_ns};
+    r = {after, after->root(), std::move(applied), gas, cpu_ns, std::move(receipts)};
   }
   if (results_.size() >= kCapacity) {
     older_ = std::move(results_);
@@ -285,14 +303,15 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   }
   mempool_.remove_committed(*body);
   const ledger::Block& tip = chain_.tip();
-  notify_clients(ctx, tip, r.applied.get());
+  notify_clients(ctx, tip, r.applied.get(), r.receipts.get());
   if (shared_->observer.block_committed)
     shared_->observer.block_committed(ctx.self(), tip, ctx.now());
   return tip;
 }
 
 void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block,
-                               const std::vector<bool>* applied) {
+                               const std::vector<bool>* applied,
+                               const std::vector<ledger::ReceiptPtr>* receipts) {
   if (waiting_clients_.empty()) return;
   const ledger::TxBatch& body = *block.body;
   // (position in the block, waiting entry): clients are told in block order.
@@ -314,8 +333,11 @@ void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block,
       const TxOutcome outcome = applied == nullptr ? TxOutcome::kUnknown
                                 : (*applied)[pos]  ? TxOutcome::kApplied
                                                    : TxOutcome::kFailed;
-      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height, outcome},
-                                              32 + 8 + 1));
+      ledger::ReceiptPtr receipt = receipts != nullptr ? (*receipts)[pos] : nullptr;
+      const uint32_t bytes = 32 + 8 + 1 + (receipt ? receipt->wire_size() : 0);
+      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height, outcome,
+                                                          std::move(receipt)},
+                                              bytes));
     }
     waiting_clients_.erase(it);
   }

@@ -83,6 +83,9 @@ struct TxCommitted {  // validator -> client, once its block is committed
   ledger::Digest id;
   uint64_t height;
   TxOutcome outcome = TxOutcome::kApplied;
+  // What a contract call did (with an executor); null for other transactions. Its bytes are
+  // part of the message.
+  ledger::ReceiptPtr receipt = nullptr;
 };
 
 // What validators report, for metrics and for the property checkers. Every member may be empty.
@@ -115,9 +118,15 @@ class ExecutionMemo {
     // to each validator that executes the block.
     uint64_t gas_used = 0;
     int64_t contract_cpu_ns = 0;
+    // By position in the block body: the receipt of each contract call (null for the other
+    // transactions). Null when the block has no receipt at all (no executor, no calls).
+    std::shared_ptr<const std::vector<ledger::ReceiptPtr>> receipts = nullptr;
   };
   // With `executor`, contract calls run through it in `block` (its height and proposer time
-  // are then part of the memo key); without, `block` is ignored and nothing changes.
+  // are then part of the memo key); without, `block` is ignored and nothing changes. With an
+  // executor that has a block gas limit, a call whose gas limit would take the gas used so far
+  // in the block past it is not run: it pays its fee and nonce only, is not applied, and its
+  // receipt says kReceiptBlockGasLimit.
   Result apply(const std::shared_ptr<const ledger::WorldState>& before,
                const ledger::Digest& before_root, const ledger::TxBatch& body, uint64_t fee_account,
                const ledger::CallExecutor* executor = nullptr, const ledger::BlockInfo& block = {});
@@ -267,8 +276,10 @@ class Validator : public sim::Node {
   static constexpr uint64_t kForwardTimer = ~uint64_t{0};
   void on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m);
   // `applied`: the outcome of each transaction by position in the body; null: not executed here.
+  // `receipts`: by position, null when there are none.
   void notify_clients(sim::Context& ctx, const ledger::Block& block,
-                      const std::vector<bool>* applied);
+                      const std::vector<bool>* applied,
+                      const std::vector<ledger::ReceiptPtr>* receipts = nullptr);
 
   ledger::Chain chain_;
   std::shared_ptr<const ledger::WorldState> state_;

@@ -50,6 +50,10 @@ std::string_view call_status_name(CallStatus s) {
       return "no_contract";
     case CallStatus::kCannotPay:
       return "cannot_pay";
+    case CallStatus::kGasPriceTooLow:
+      return "gas_price_too_low";
+    case CallStatus::kBlockGasLimit:
+      return "block_gas_limit";
   }
   return "?";
 }
@@ -210,6 +214,14 @@ const ContractType* ContractRegistry::find(std::string_view name) const {
 
 void ContractRegistry::deploy(ledger::WorldState& state, std::string_view type, uint64_t account,
                               Params params) const {
+  auto [key, value] = prepare(state, type, account, std::move(params));
+  state.put(key, std::move(value));
+}
+
+std::pair<std::string, std::string> ContractRegistry::prepare(const ledger::WorldState& state,
+                                                              std::string_view type,
+                                                              uint64_t account,
+                                                              Params params) const {
   const ContractType* t = find(type);
   if (t == nullptr) throw std::invalid_argument("unknown contract type " + std::string(type));
   if (state.get(deploy_key(account))) {
@@ -229,7 +241,15 @@ void ContractRegistry::deploy(ledger::WorldState& state, std::string_view type, 
     }
     params.emplace(p.name, *p.default_value);
   }
-  state.put(deploy_key(account), encode_deployment({t->name, std::move(params)}));
+  return {deploy_key(account), encode_deployment({t->name, std::move(params)})};
+}
+
+uint64_t contract_address(uint64_t sender, uint64_t nonce) {
+  const ledger::Digest d =
+      ledger::Sha256().update("contract").update_u64(sender).update_u64(nonce).finish();
+  uint64_t low = 0;
+  for (int i = 0; i < 8; ++i) low |= static_cast<uint64_t>(d[static_cast<size_t>(i)]) << (8 * i);
+  return (uint64_t{1} << 63) | (low & ((uint64_t{1} << 62) - 1));
 }
 
 std::optional<Deployment> deployment(const ledger::WorldState& state, uint64_t account) {
@@ -312,11 +332,15 @@ CallResult Runtime::call(ledger::WorldState& state, const ledger::Transaction& t
     result.reason = "sender cannot cover value and gas limit";
     return result;
   }
-  std::map<std::string, std::string> writes;
-  const uint64_t intrinsic = gas::kCall + gas::kPerCallDataByte * tx.payload.size();
-  result = run(state, tx.recipient, tx.sender, tx.amount, block, call->method, call->args,
-               call->gas_limit, intrinsic, &writes);
-  for (auto& [key, value] : writes) state.put(key, std::move(value));
+  if (tx.recipient == kDeployer) {
+    result = deploy(state, tx, *call);
+  } else {
+    std::map<std::string, std::string> writes;
+    const uint64_t intrinsic = gas::kCall + gas::kPerCallDataByte * tx.payload.size();
+    result = run(state, tx.recipient, tx.sender, tx.amount, block, call->method, call->args,
+                 call->gas_limit, intrinsic, &writes);
+    for (auto& [key, value] : writes) state.put(key, std::move(value));
+  }
   const int64_t charge = static_cast<int64_t>(result.gas_used * call->gas_price);
   if (charge > 0) {
     state.set_balance(tx.sender, state.balance(tx.sender) - charge);
@@ -325,10 +349,61 @@ CallResult Runtime::call(ledger::WorldState& state, const ledger::Transaction& t
   return result;
 }
 
+CallResult Runtime::deploy(ledger::WorldState& state, const ledger::Transaction& tx,
+                           const CallData& call) const {
+  CallResult result;
+  uint64_t gas = gas::kCall + gas::kPerCallDataByte * tx.payload.size();
+  const uint64_t account = contract_address(tx.sender, tx.nonce);
+  std::pair<std::string, std::string> record;
+  try {
+    if (call.method != "deploy") throw std::invalid_argument("deployer: no method " + call.method);
+    if (tx.amount != 0) throw std::invalid_argument("deploy takes no value");
+    const Args& args = call.args;
+    if (args.size() % 2 != 1) {
+      throw std::invalid_argument("deploy(type, then parameter name and value pairs)");
+    }
+    Params params;
+    for (size_t i = 1; i < args.size(); i += 2) {
+      if (!params.emplace(args.str(i), args.str(i + 1)).second) {
+        throw std::invalid_argument("parameter " + args.str(i) + " given twice");
+      }
+    }
+    record = registry_.prepare(state, args.str(0), account, std::move(params));
+    gas += gas::kStorageWrite + gas::kPerByteWritten * (record.first.size() + record.second.size());
+  } catch (const std::invalid_argument& bad) {
+    result.status = CallStatus::kFailed;
+    result.reason = bad.what();
+  }
+  if (gas > call.gas_limit) {
+    result.status = CallStatus::kOutOfGas;
+    result.reason = "out of gas";
+    gas = call.gas_limit;
+  }
+  result.gas_used = gas;
+  if (!result.ok()) return result;
+  state.put(record.first, std::move(record.second));
+  result.output = std::to_string(account);
+  result.events.push_back({"deployed", result.output});
+  return result;
+}
+
+uint64_t Runtime::gas_limit(const ledger::Transaction& tx) const {
+  const auto call = decode_call(tx.payload);
+  return call ? call->gas_limit : 0;
+}
+
 ledger::CallOutcome Runtime::execute(ledger::WorldState& state, const ledger::Transaction& tx,
                                      const ledger::BlockInfo& block, uint64_t fee_account) const {
-  const CallResult r = call(state, tx, block, fee_account);
-  return {r.ok(), r.gas_used, static_cast<int64_t>(r.gas_used) * gas::kNsPerGas};
+  CallResult r = call(state, tx, block, fee_account);
+  auto receipt = std::make_shared<ledger::Receipt>();
+  receipt->status = static_cast<uint8_t>(r.status);
+  receipt->gas_used = r.gas_used;
+  receipt->output = std::move(r.output);
+  receipt->reason = std::move(r.reason);
+  receipt->events.reserve(r.events.size());
+  for (Event& e : r.events) receipt->events.push_back({std::move(e.name), std::move(e.data)});
+  return {r.ok(), r.gas_used, static_cast<int64_t>(r.gas_used) * gas::kNsPerGas,
+          std::move(receipt)};
 }
 
 CallResult Runtime::query(const ledger::WorldState& state, uint64_t contract,

@@ -74,10 +74,15 @@ enum class CallStatus : uint8_t {
   kOk,
   kFailed,  // the contract called fail(), or read a missing or mistyped argument
   kOutOfGas,
-  kBadCallData,  // the payload does not decode
-  kNoContract,   // nothing deployed at the recipient's account
-  kCannotPay,    // the sender cannot cover the attached value plus gas limit x gas price
+  kBadCallData,     // the payload does not decode
+  kNoContract,      // nothing deployed at the recipient's account
+  kCannotPay,       // the sender cannot cover the attached value plus gas limit x gas price
+  kGasPriceTooLow,  // below the runtime's min_gas_price: nothing ran (fee and nonce only)
+  kBlockGasLimit,   // set by the block's executor: the block's gas cap was reached, not run
 };
+static_assert(static_cast<uint8_t>(CallStatus::kOk) == ledger::kReceiptOk &&
+                  static_cast<uint8_t>(CallStatus::kBlockGasLimit) == ledger::kReceiptBlockGasLimit,
+              "ledger receipts reuse the CallStatus codes");
 std::string_view call_status_name(CallStatus s);
 
 struct CallResult {
@@ -170,6 +175,10 @@ class ContractRegistry {
   // unknown or missing parameter, or an account already holding a contract.
   void deploy(ledger::WorldState& state, std::string_view type, uint64_t account,
               Params params) const;
+  // The same checks, without writing: the state key and value deploy() would store.
+  std::pair<std::string, std::string> prepare(const ledger::WorldState& state,
+                                              std::string_view type, uint64_t account,
+                                              Params params) const;
 
  private:
   std::map<std::string, ContractType, std::less<>> types_;
@@ -182,9 +191,37 @@ struct Deployment {
 };
 std::optional<Deployment> deployment(const ledger::WorldState& state, uint64_t account);
 
+// Deployment by transaction: a kContractCall to kDeployer with method "deploy" and arguments
+// (type string, then name string, value string pairs) creates an instance of `type` at
+// contract_address(sender, nonce), with gas kCall + per payload byte + kStorageWrite + per byte
+// of the deployment record. Output and event "deployed": the new account in decimal. An unknown
+// type, a bad or missing parameter, a value attached: the call fails (gas charged).
+// consensus::kFeeAccount is UINT64_MAX; this is the account just below it.
+inline constexpr uint64_t kDeployer = UINT64_MAX - 1;
+// Where the instance deployed by `sender`'s transaction `nonce` lives: the top bit set, bit 62
+// clear, and the low 62 bits of SHA-256("contract", sender, nonce). Node ids (and so the accounts
+// of nodes) are assigned from 0 up and stay far below 2^63; the reserved accounts UINT64_MAX and
+// kDeployer have bit 62 set; so an instance never lands on another account's id, and two
+// instances collide only if SHA-256 collides on 62 bits (a nonce is used once per sender).
+uint64_t contract_address(uint64_t sender, uint64_t nonce);
+
+// Options of the runtime as the validators' executor (consensus::ValidatorShared::executor).
+struct RuntimeOptions {
+  // A call with a lower gas price fails with kGasPriceTooLow: nothing runs, the inclusion fee
+  // and nonce are taken as for any transaction.
+  uint64_t min_gas_price = 0;
+  // The gas one block may use (0: unlimited), enforced by ExecutionMemo::apply: a call whose
+  // gas limit would take the block past it is not run (kBlockGasLimit, fee and nonce only).
+  uint64_t block_gas_limit = 0;
+};
+
 class Runtime : public ledger::CallExecutor {
  public:
-  explicit Runtime(const ContractRegistry& registry) : registry_(registry) {}
+  explicit Runtime(const ContractRegistry& registry, RuntimeOptions options = {})
+      : registry_(registry), options_(options) {}
+  const RuntimeOptions& options() const { return options_; }
+  uint64_t block_gas_limit() const override { return options_.block_gas_limit; }
+  uint64_t gas_limit(const ledger::Transaction& tx) const override;
   // Executes a contract call whose inclusion fee and nonce were accounted for: decodes the
   // payload, checks the sender can cover value + gas_limit x gas_price, moves the value
   // (tx.amount) to the contract, runs the method, and then, applied or reverted, charges
@@ -204,7 +241,10 @@ class Runtime : public ledger::CallExecutor {
                  const ledger::BlockInfo& block, std::string_view method, const Args& args,
                  uint64_t gas_limit, uint64_t initial_gas,
                  std::map<std::string, std::string>* writes) const;
+  CallResult deploy(ledger::WorldState& state, const ledger::Transaction& tx,
+                    const CallData& call) const;
   const ContractRegistry& registry_;
+  RuntimeOptions options_;
 };
 
 // Keys of a contract's storage in the state.

@@ -5,6 +5,7 @@
 
 #include "models/consensus/client.hpp"
 #include "models/consensus/pbft.hpp"
+#include "models/consensus/submitter.hpp"
 #include "tests/contracts/fixtures.hpp"
 
 namespace tradesim::contracts {
@@ -83,6 +84,84 @@ TEST(ContractReplication, EveryReplicaExecutesTheCallsAndAgreesOnTheRoot) {
   // Gas and fees moved to the fee account (0), none created.
   EXPECT_EQ(s.balance(kSubmitter) + s.balance(0), 10'000'000);
   EXPECT_GT(s.balance(0), 40 * static_cast<int64_t>(gas::kCall + 1));
+}
+
+// A contract that answers: returns "echo:<argument>" and emits ("echoed", argument).
+class Echo : public Contract {
+ public:
+  void call(Api& api, std::string_view method, const Args& args) override {
+    api.require(method == "echo", "echo: no method " + std::string(method));
+    const std::string text = args.str(0);
+    api.emit("echoed", text);
+    api.ret("echo:" + text);
+  }
+};
+
+// A trade platform: submits one call through a TxSubmitter (to f + 1 replicas) and keeps the
+// confirmation.
+class Platform : public sim::Node {
+ public:
+  Platform(std::vector<sim::NodeId> validators, ledger::TxPtr tx)
+      : submitter_(std::move(validators), consensus::SubmitTo::kFPlusOne, 1_s),
+        tx_(std::move(tx)) {}
+  void on_start(sim::Context& ctx) override { submitter_.submit(ctx, tx_); }
+  void on_message(sim::Context&, sim::NodeId, const sim::Message& msg) override {
+    if (const auto* c = msg.get_if<consensus::TxCommitted>()) {
+      if (auto done = submitter_.on_committed(*c)) confirmed = std::move(done);
+    }
+  }
+  std::optional<consensus::TxSubmitter::Confirmed> confirmed;
+
+ private:
+  consensus::TxSubmitter submitter_;
+  ledger::TxPtr tx_;
+};
+
+TEST(ContractReplication, TheSubmitterReceivesTheCallsReceipt) {
+  constexpr uint64_t kEcho = 500;
+  ContractRegistry registry;
+  registry.add({"echo", "answers", {}, [](const Params&) { return std::make_unique<Echo>(); }});
+  const Runtime runtime(registry);
+  auto genesis = std::make_shared<ledger::WorldState>();
+  genesis->set_balance(kSubmitter, 10'000'000);
+  registry.deploy(*genesis, "echo", kEcho, {});
+
+  sim::Engine engine(kSeedRun);
+  consensus::ValidatorShared shared;
+  shared.genesis = genesis;
+  shared.executor = &runtime;
+  const std::vector<sim::NodeId> ids{0, 1, 2, 3};
+  const sim::SiteId site = engine.network().add_site("dc");
+  consensus::LedgerParams ledger;
+  ledger.block_interval = 10_ms;
+  for (uint32_t i = 0; i < 4; ++i) {
+    engine.emplace_node<consensus::PbftReplica>(ids[i], site, ids, i, kSeedRun,
+                                                consensus::PbftParams{}, ledger, &shared);
+  }
+  ledger::Transaction tx;
+  tx.kind = ledger::TxKind::kContractCall;
+  tx.sender = kSubmitter;
+  tx.nonce = 1;
+  tx.fee = 1;
+  tx.recipient = kEcho;
+  tx.payload = encode_call({100'000, 1, "echo", Args{std::string("bill of lading 7")}});
+  tx.declared_bytes = static_cast<uint32_t>(tx.payload.size());
+  tx.sign_with(ledger::KeyPair::derive(kSeedRun, kSubmitter));
+  auto& platform =
+      engine.emplace_node<Platform>(kSubmitter, site, ids, ledger::seal(std::move(tx)));
+  engine.run({.until = sim::SimTime::zero() + 5_s});
+
+  ASSERT_TRUE(platform.confirmed.has_value());
+  EXPECT_EQ(platform.confirmed->applied, 2u);  // f + 1 = 2 replies, both applied
+  const ledger::ReceiptPtr& receipt = platform.confirmed->receipt;
+  ASSERT_NE(receipt, nullptr);
+  EXPECT_TRUE(receipt->ok()) << receipt->reason;
+  EXPECT_EQ(receipt->output, "echo:bill of lading 7");
+  ASSERT_EQ(receipt->events.size(), 1u);
+  EXPECT_EQ(receipt->events[0], (ledger::Receipt::Event{"echoed", "bill of lading 7"}));
+  // Intrinsic gas: 500 + 49 payload bytes (8 + 8 + 4 + 4 "echo" + 4 + a string argument of
+  // 1 + 4 + 16); the event: 50 + 6 + 16 bytes.
+  EXPECT_EQ(receipt->gas_used, gas::kCall + 49 + gas::kEvent + 22);
 }
 
 }  // namespace

@@ -221,6 +221,82 @@ TEST(ContractRegistry, DeployChecksTypeAndParameters) {
   EXPECT_EQ(d->params.at("device_key"), std::string(64, '0'));  // the default, filled in
 }
 
+ledger::Transaction deploy_tx(uint64_t sender, uint64_t nonce, Args args,
+                              uint64_t gas_limit = 100'000) {
+  ledger::Transaction tx = call_tx(sender, nonce, {gas_limit, 1, "deploy", std::move(args)});
+  tx.recipient = kDeployer;
+  return tx;
+}
+
+TEST(ContractDeployer, AddressIsDeterministicAndOutsideTheNodeIds) {
+  const uint64_t a = contract_address(kAlice, 1);
+  EXPECT_EQ(a, contract_address(kAlice, 1));  // the client computes it before submitting
+  EXPECT_NE(a, contract_address(kAlice, 2));
+  EXPECT_NE(a, contract_address(kBob, 1));
+  for (uint64_t nonce = 1; nonce <= 1000; ++nonce) {
+    const uint64_t c = contract_address(kAlice, nonce);
+    EXPECT_EQ(c >> 62, 2u);  // top bit set, bit 62 clear: not a node id, not a reserved account
+  }
+}
+
+TEST(ContractDeployer, DeployByTransactionCreatesAnInstanceAtTheSendersAddress) {
+  const ContractRegistry reg = registry();
+  const Runtime runtime(reg);
+  ledger::WorldState s = genesis(reg);
+  const int64_t before = total(s);
+  const ledger::Transaction tx = deploy_tx(kAlice, 1, {std::string("probe")});
+  const CallResult r = runtime.call(s, tx, {1, 0}, kFeeAccount);
+  ASSERT_TRUE(r.ok()) << r.reason;
+  const uint64_t address = contract_address(kAlice, 1);
+  EXPECT_EQ(r.output, std::to_string(address));
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0], (Event{"deployed", std::to_string(address)}));
+  const auto d = deployment(s, address);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->type, "probe");
+  // kCall + payload bytes + kStorageWrite + 3 per byte of the record's key and value.
+  const std::string key = "deploy/" + std::to_string(address);
+  EXPECT_EQ(r.gas_used, gas::kCall + tx.payload.size() + gas::kStorageWrite +
+                            gas::kPerByteWritten * (key.size() + s.get(key)->size()));
+  EXPECT_EQ(s.balance(kAlice), 1'000'000 - static_cast<int64_t>(r.gas_used));
+  EXPECT_EQ(total(s), before);
+  // The new instance answers calls.
+  ledger::Transaction put =
+      call_tx(kAlice, 2, {60'000, 1, "put", {std::string("k"), std::string("v")}});
+  put.recipient = address;
+  ASSERT_TRUE(runtime.call(s, put, {2, 0}, kFeeAccount).ok());
+  EXPECT_EQ(s.get(storage_key(address, "k")), "v");
+}
+
+TEST(ContractDeployer, BadTypeParameterOrValueFailsAndChargesGas) {
+  const ContractRegistry reg = registry();
+  const Runtime runtime(reg);
+  ledger::WorldState s = genesis(reg);
+  const auto refused = [&](ledger::Transaction tx, std::string_view reason) {
+    const int64_t alice = s.balance(kAlice);
+    const CallResult r = runtime.call(s, tx, {1, 0}, kFeeAccount);
+    EXPECT_EQ(r.status, CallStatus::kFailed);
+    EXPECT_EQ(r.reason, reason);
+    EXPECT_GT(r.gas_used, 0u);
+    EXPECT_EQ(s.balance(kAlice), alice - static_cast<int64_t>(r.gas_used));  // gas charged
+    EXPECT_FALSE(deployment(s, contract_address(kAlice, tx.nonce)));
+  };
+  refused(deploy_tx(kAlice, 1, {std::string("nope")}), "unknown contract type nope");
+  refused(deploy_tx(kAlice, 2, {std::string("probe"), std::string("colour"), std::string("red")}),
+          "contract probe: unknown parameter colour");
+  refused(deploy_tx(kAlice, 3, {std::string("probe"), std::string("device_key")}),
+          "deploy(type, then parameter name and value pairs)");
+  ledger::Transaction valued = deploy_tx(kAlice, 4, {std::string("probe")});
+  valued.amount = 10;
+  refused(valued, "deploy takes no value");
+  // Out of gas: the whole limit is charged, nothing deployed.
+  const CallResult r =
+      runtime.call(s, deploy_tx(kAlice, 5, {std::string("probe")}, 600), {1, 0}, kFeeAccount);
+  EXPECT_EQ(r.status, CallStatus::kOutOfGas);
+  EXPECT_EQ(r.gas_used, 600u);
+  EXPECT_FALSE(deployment(s, contract_address(kAlice, 5)));
+}
+
 std::shared_ptr<const ledger::TxBatch> block_of_calls() {
   std::vector<ledger::TxPtr> txs;
   for (uint64_t i = 1; i <= 20; ++i) {
