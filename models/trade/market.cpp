@@ -128,18 +128,12 @@ struct MarketRun {
   std::array<KindCounts, kFraudKinds> kinds{};
   uint64_t orders_total = 0, orders_fake = 0, orders_to_fraud_shops = 0;
   uint64_t ledger_calls = 0, ledger_calls_failed = 0;
+  std::map<std::string, uint64_t> failed_by_method;  // contract calls reverted, by method
   double fees = 0, dispute_costs = 0, shipping_fake = 0;
   std::vector<double> settle_days, payout_days;
   std::map<sim::NodeId, sim::NodeId> market_of_gateway;
   int64_t genesis_money = 0;
 };
-
-// PENDING MERGE of the deploy-by-transaction runtime (branch harden): replaced by
-// contracts::kDeployer / contracts::contract_address.
-constexpr uint64_t kDeployerPending = UINT64_MAX - 1;
-uint64_t contract_address_pending(uint64_t, uint64_t) {
-  return 0;
-}
 
 constexpr uint64_t kSybilBuyers = 1000;  // ledger accounts of the Sybil buyers, per platform
 constexpr int64_t kWallet = int64_t{1'000'000} * 100;  // 1 M USD each at genesis: never short
@@ -338,9 +332,13 @@ class Marketplace : public sim::Node {
     tx.sender = from;
     tx.recipient = to;
     tx.amount = value;
-    tx.payload = contracts::encode_call({run_->contracts->gas_limit, run_->contracts->gas_price,
-                                         std::move(method), std::move(args)});
-    submit(ctx, sign(ctx, std::move(tx)), std::move(done));
+    tx.payload = contracts::encode_call(
+        {run_->contracts->gas_limit, run_->contracts->gas_price, method, std::move(args)});
+    submit(ctx, sign(ctx, std::move(tx)),
+           [this, method = std::move(method), done = std::move(done)](sim::Context& c, bool ok) {
+             if (!ok) ++run_->failed_by_method[method];
+             done(c, ok);
+           });
   }
 
   void pay(sim::Context& ctx, uint64_t from, uint64_t to, int64_t amount) {
@@ -464,27 +462,19 @@ class Marketplace : public sim::Node {
     }
     // Ledger: the buyer deploys an escrow for this order (its address follows from the buyer's
     // account and nonce), then funds it.
-    o.escrow = contract_address_pending(buyer, nonces_[buyer] + 1);
-    contracts::Args args{std::string("escrow"),
-                         std::string("buyer"),
-                         std::to_string(buyer),
-                         std::string("seller"),
-                         std::to_string(s.account),
-                         std::string("amount"),
-                         std::to_string(price),
-                         std::string("tag"),
-                         std::to_string(o.tag),
-                         std::string("destination"),
-                         std::to_string(kScanCheckpoint),
-                         std::string("scanner_key"),
-                         ledger::to_hex(scanner_key()),
-                         std::string("deadline_ns"),
-                         std::to_string((ctx.now() + p_.deadline).ns()),
-                         std::string("dispute_window_ns"),
-                         std::to_string(p_.dispute_window.ns()),
-                         std::string("arbiter"),
-                         std::to_string(platform_account())};
-    order_call(ctx, id, buyer, kDeployerPending, "deploy", std::move(args), 0,
+    o.escrow = contracts::contract_address(buyer, nonces_[buyer] + 1);
+    contracts::Args args{
+        std::string("escrow"), std::string("buyer"), std::to_string(buyer), std::string("seller"),
+        std::to_string(s.account), std::string("amount"), std::to_string(price), std::string("tag"),
+        std::to_string(o.tag), std::string("destination"), std::to_string(kScanCheckpoint),
+        std::string("scanner_key"), ledger::to_hex(scanner_key()), std::string("deadline_ns"),
+        std::to_string((ctx.now() + p_.deadline).ns()), std::string("dispute_window_ns"),
+        std::to_string(p_.dispute_window.ns()), std::string("arbiter"),
+        std::to_string(platform_account()),
+        // No cold chain: the RFID scan is the whole proof of delivery.
+        std::string("sensor"), std::string("0"), std::string("sensor_key"),
+        ledger::to_hex(scanner_key()), std::string("min_readings"), std::string("0")};
+    order_call(ctx, id, buyer, contracts::kDeployer, "deploy", std::move(args), 0,
                [this](sim::Context& c, Order& order, bool ok) {
                  if (!ok) return settle(c, order, Outcome::kRefunded);  // nothing was paid
                  order_call(c, order.id, order.buyer, order.escrow, "fund", {}, order.price,
@@ -1205,9 +1195,15 @@ void build(sim::World& world) {
         contracts::deploy_at_genesis(world, *r.contracts, "reputation",
                                      contracts::instance_account(rep),
                                      {{"min_stake", std::to_string(p.seller_stake)}});
-        contracts::deploy_at_genesis(
-            world, *r.contracts, "provenance", contracts::instance_account(prov),
-            {{"stages", "production,sale"}, {"producers", std::to_string(market.brand_account())}});
+        contracts::Params prov_params{{"stages", "production,sale"}};
+        for (const auto& spec : r.contracts->registry.find("provenance")->params) {
+          // Only the brand registers items (a registry without a producers list lets anyone).
+          if (spec.name == "producers") {
+            prov_params["producers"] = std::to_string(market.brand_account());
+          }
+        }
+        contracts::deploy_at_genesis(world, *r.contracts, "provenance",
+                                     contracts::instance_account(prov), prov_params);
       } catch (const std::exception& e) {
         diag.add(s.at(path).mark, path, e.what());
         continue;
@@ -1307,6 +1303,11 @@ void build(sim::World& world) {
                    "ledger transactions the platform's parties sent");
     mm.set_summary("market.ledger_calls_failed", static_cast<double>(rp->ledger_calls_failed), "1",
                    "of which reverted or refused");
+    for (const auto& [method, count] : rp->failed_by_method) {
+      mm.set_summary("market.ledger_calls_failed." + method, static_cast<double>(count), "1",
+                     "contract calls to this method that reverted (a late delivery, a rating "
+                     "refused, ...)");
+    }
     mm.set_summary("market.detection_total_recall",
                    truths == 0 ? std::nan("") : static_cast<double>(found) / truths, "1",
                    "all kinds");
