@@ -19,6 +19,7 @@ Node& Engine::add_node(NodeId id, std::unique_ptr<Node> node, SiteId site) {
   if (!node) throw std::invalid_argument("add_node needs a node");
   if (id >= nodes_.size()) {
     nodes_.resize(static_cast<size_t>(id) + 1);
+    cpu_charged_.resize(static_cast<size_t>(id) + 1, 0);
     cold_.resize(static_cast<size_t>(id) + 1);
   }
   NodeSlot& s = nodes_[id];

@@ -107,6 +107,8 @@ class Engine {
   void crash(NodeId id);
   void restart(NodeId id);
   bool is_up(NodeId id) const { return (nodes_.at(id).gate & kDown) == 0; }
+  // The simulated CPU time a node was charged in all (its busy time).
+  Duration cpu_charged(NodeId id) const { return Duration::from_ns(cpu_charged_.at(id)); }
 
   // A running hash of every handled event (time, key, target, kind): equal fingerprints mean
   // equal traces. Off by default (one branch per event).
@@ -192,6 +194,7 @@ class Engine {
   std::atomic<bool> stop_requested_{false};
 
   std::vector<NodeSlot> nodes_;
+  std::vector<int64_t> cpu_charged_;  // by node: CPU time charged in all (Context::charge)
   std::vector<NodeCold> cold_;
   size_t node_count_ = 0;
   EventQueue queue_;
@@ -240,6 +243,7 @@ inline Rng Context::stream(std::string_view purpose_name) const {
 inline void Context::charge(Duration cpu) {
   auto& s = engine_->nodes_[self_];
   s.busy_until = engine_->departure_time(s) + cpu.ns();
+  engine_->cpu_charged_[self_] += cpu.ns();
 }
 inline Duration Context::busy_for() const {
   const auto& s = engine_->nodes_[self_];

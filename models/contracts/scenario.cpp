@@ -134,6 +134,16 @@ void build(sim::World& world) {
     m.set_summary("contracts.cpu_per_validator",
                   static_cast<double>(r->executor.gas()) * gas::kNsPerGas * 1e-9, "s",
                   "simulated CPU the calls cost each validator that executed them");
+    double busy = 0;
+    for (sim::NodeId v : r->contracts.validators) busy += engine.cpu_charged(v).seconds();
+    busy /= static_cast<double>(r->contracts.validators.size());
+    m.set_summary("contracts.validator_cpu_mean", busy, "s",
+                  "simulated CPU time charged to a validator in all (signatures, hashing, "
+                  "execution, contracts), mean over validators");
+    m.set_summary(
+        "contracts.cpu_share",
+        busy > 0 ? static_cast<double>(r->executor.gas()) * gas::kNsPerGas * 1e-9 / busy : 0.0, "1",
+        "the contracts' share of a validator's CPU time");
     m.set_summary("contracts.instances", static_cast<double>(r->contracts.instances.size()), "1",
                   "instances deployed from the scenario");
   });

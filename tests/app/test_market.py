@@ -142,3 +142,33 @@ def test_errors_name_file_line_column_and_key(tradesim, tmp_path):
         assert r.returncode == 3, (body, r.stderr)
         assert message in r.stderr, (body, r.stderr)
         assert not out.exists()
+
+
+def test_contract_instances_are_deployed_from_the_scenario_and_listed(tradesim, tmp_path):
+    listing = run([tradesim, "list"])
+    assert listing.returncode == 0
+    for text_ in ["Contract types", "escrow", "deadline_ns", "invoice_registry", "reputation",
+                  "supply_agreement", "provenance"]:
+        assert text_ in listing.stdout, text_
+    base = "extends: " + os.path.join(SCENARIOS, "teaching", "letter-of-credit.yaml") + \
+        "\nscenario:\n  name: c\n  duration: 1d\n"
+    good = tmp_path / "good.yaml"
+    good.write_text(base + "contracts:\n  instances:\n"
+                    "    - {name: registry, type: invoice_registry}\n"
+                    "    - {name: rep, type: reputation, min_stake: 50 USD}\n")
+    f = simulate(tradesim, tmp_path, str(good))
+    assert summary(f, "contracts.instances") == 2
+    cases = [("contracts:\n  instances:\n    - {name: r, type: reputation, min_stak: 1}\n",
+              ":7:35: contracts.instances.0.min_stak: unknown key"),
+             ("contracts:\n  instances:\n    - {name: r, type: escrowz}\n",
+              "contracts.instances.0.type"),
+             ("contracts:\n  instances:\n    - {name: r, type: escrow, buyer: 1}\n",
+              "contracts.instances.0.seller: missing")]
+    for k, (body, message) in enumerate(cases):
+        bad = tmp_path / f"bad{k}.yaml"
+        bad.write_text(base + body)
+        out = tmp_path / f"out{k}.h5"
+        r = run([tradesim, "run", str(bad), "-o", str(out)])
+        assert r.returncode == 3, (body, r.stderr)
+        assert message in r.stderr, (body, r.stderr)
+        assert not out.exists()
