@@ -44,6 +44,7 @@ class CountingExecutor : public ledger::CallExecutor {
 struct ContractsRun {
   LedgerContracts contracts;
   CountingExecutor executor{contracts.runtime};
+  size_t scenario_instances = 0;
 };
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -119,6 +120,7 @@ void build(sim::World& world) {
     c.instances[name] = account;
   }
 
+  run->scenario_instances = c.instances.size();
   world.offer(kService, run);
   ContractsRun* r = run.get();
   sim::Engine& engine = world.engine();
@@ -144,8 +146,8 @@ void build(sim::World& world) {
         "contracts.cpu_share",
         busy > 0 ? static_cast<double>(r->executor.gas()) * gas::kNsPerGas * 1e-9 / busy : 0.0, "1",
         "the contracts' share of a validator's CPU time");
-    m.set_summary("contracts.instances", static_cast<double>(r->contracts.instances.size()), "1",
-                  "instances deployed from the scenario");
+    m.set_summary("contracts.instances", static_cast<double>(r->scenario_instances), "1",
+                  "instances deployed from the contracts section");
   });
 }
 
@@ -159,8 +161,8 @@ LedgerContracts* ledger_contracts(sim::World& world) {
 uint64_t instance_account(std::string_view name) {
   const std::string text = "instance:" + std::string(name);
   const ledger::Digest d = ledger::sha256(std::string_view(text));
-  uint64_t v;
-  std::memcpy(&v, d.data(), sizeof v);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | d[static_cast<size_t>(i)];  // little endian
   return (v & ((uint64_t{1} << 62) - 1)) | (uint64_t{1} << 62);
 }
 

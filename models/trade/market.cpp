@@ -80,6 +80,8 @@ struct Seller {
   int64_t balance = 0;            // central: paid out, not withdrawn (fraudsters withdraw)
   uint32_t upheld = 0;            // claims decided against it
   bool in(SimTime t, SimTime from, SimTime to) const { return from <= t && t < to; }
+  // A shop that went bad and buys reviews to hide it, from its campaign's start.
+  bool fake_shop(SimTime t) const { return low_quality && fr_from <= t; }
 };
 
 enum class Outcome : uint8_t { kOpen, kReleased, kRefunded, kResolvedBuyer, kResolvedSeller };
@@ -103,7 +105,11 @@ struct Order {
   SimTime detected_at = SimTime::max();
   std::string detected_by;
   int64_t loss = 0, cost = 0;
-  uint64_t escrow = 0, tag = 0;
+  uint64_t escrow = 0;
+  uint64_t tag = 0;        // the parcel's RFID tag: in the escrow, scanned at the door
+  uint64_t item_tag = 0;   // the item's identity in the provenance registry (a fake's is its own)
+  bool delivered = false;  // the escrow accepted the delivery proof
+  sim::Rng rng;            // the order's own stream: the same draws whatever else happens
   uint64_t gas_calls = 0;
 };
 
@@ -126,7 +132,7 @@ struct MarketRun {
   sim::EventTable* truth = nullptr;
   sim::EventTable* detections = nullptr;
   std::array<KindCounts, kFraudKinds> kinds{};
-  uint64_t orders_total = 0, orders_fake = 0, orders_to_fraud_shops = 0;
+  uint64_t orders_total = 0, orders_fake = 0, orders_to_fraud_shops = 0, orders_dropped = 0;
   uint64_t ledger_calls = 0, ledger_calls_failed = 0;
   std::map<std::string, uint64_t> failed_by_method;  // contract calls reverted, by method
   double fees = 0, dispute_costs = 0, shipping_fake = 0;
@@ -416,24 +422,39 @@ class Marketplace : public sim::Node {
   }
 
   void arrival(sim::Context& ctx) {
-    sim::Rng& rng = rng_(ctx);
-    after(ctx, Duration::from_seconds(rng.exponential(1 / p_.orders_per_s)),
-          [this](sim::Context& c) { arrival(c); });
+    after(
+        ctx,
+        Duration::from_seconds(stream(ctx, arrivals_, "arrivals").exponential(1 / p_.orders_per_s)),
+        [this](sim::Context& c) { arrival(c); });
+    sim::Rng& rng = stream(ctx, choices_, "choices");
     if (p_.max_orders != 0 && genuine_orders_ >= p_.max_orders) return;
     const auto seller = choose(rng);
-    if (!seller) return;
+    if (!seller) {
+      ++run_->orders_dropped;  // every seller banned or gone
+      return;
+    }
     ++genuine_orders_;
     const double sigma2 =
         std::log(1 + (p_.price_sd * p_.price_sd) / (p_.price_mean * p_.price_mean));
     const double mu = std::log(p_.price_mean) - sigma2 / 2;
+    const uint64_t buyer = account(index_, Role::kBuyer, rng.below(p_.buyers));
     const auto price =
-        std::max<int64_t>(100, std::llround(std::exp(rng.normal(mu, std::sqrt(sigma2)))));
-    open_order(ctx, *seller, account(index_, Role::kBuyer, rng.below(p_.buyers)), price, false);
+        std::max<int64_t>(100, std::llround(std::exp(prices_.normal(mu, std::sqrt(sigma2)))));
+    open_order(ctx, *seller, buyer, price, false);
   }
 
-  sim::Rng& rng_(sim::Context& ctx) {
-    if (!rng_ready_) rng_store_ = ctx.stream("market"), rng_ready_ = true;
-    return rng_store_;
+  // Streams by purpose, so that the ledger's extra work does not shift the trades: arrivals,
+  // prices and choices; each order's behaviour draws from its own stream.
+  sim::Rng& stream(sim::Context& ctx, sim::Rng& r, std::string_view purpose) {
+    if (!streams_ready_) {
+      arrivals_ = ctx.stream("market.arrivals");
+      choices_ = ctx.stream("market.choices");
+      prices_ = ctx.stream("market.prices");
+      campaigns_ = ctx.stream("market.campaigns");
+      streams_ready_ = true;
+    }
+    (void)purpose;
+    return r;
   }
 
   uint64_t open_order(sim::Context& ctx, uint32_t seller, uint64_t buyer, int64_t price,
@@ -446,14 +467,15 @@ class Marketplace : public sim::Node {
     o.price = price;
     o.fake = fake;
     o.created = ctx.now();
-    o.tag = (uint64_t{index_} << 48) | id;
+    o.tag = o.item_tag = (uint64_t{index_} << 48) | id;
+    o.rng = sim::Rng(run_->seed, self_, 0x6f72646572ULL ^ (id * 0x9e3779b97f4a7c15ULL));
     const Seller& s = sellers_[seller];
     if (fake) {
       o.truth = Fraud::kFakeReview;
       ++run_->orders_fake;
     } else {
       ++run_->orders_total;
-      if (s.low_quality) ++run_->orders_to_fraud_shops;
+      if (s.fake_shop(ctx.now())) ++run_->orders_to_fraud_shops;
     }
     if (!run_->ledger) {
       o.paid = ctx.now();  // card payment, held by the platform
@@ -482,6 +504,13 @@ class Marketplace : public sim::Node {
                               if (!ok2) return settle(c2, o2, Outcome::kRefunded);
                               o2.paid = c2.now();
                               ship_later(c2, o2.id);
+                              // Whatever happens to the parcel (never shipped, never scanned,
+                              // the proof refused), the buyer takes the money back after the
+                              // deadline if it was not delivered.
+                              order_after(c2, o2.id,
+                                          o2.created + p_.deadline +
+                                              Duration::from_ns(sim::units::kMinute) - c2.now(),
+                                          [this](sim::Context& c3, Order& o3) { refund(c3, o3); });
                             });
                });
     if (p_.provenance && !fake) register_item(ctx, id);
@@ -514,40 +543,40 @@ class Marketplace : public sim::Node {
   }
 
   void ship_later(sim::Context& ctx, uint64_t id) {
-    order_after(ctx, id, Duration::from_seconds(rng_(ctx).exponential(p_.handling.seconds())),
+    Order& o = orders_.at(id);
+    order_after(ctx, id, Duration::from_seconds(o.rng.exponential(p_.handling.seconds())),
                 [this](sim::Context& c, Order& o) { ship(c, o); });
   }
 
   void ship(sim::Context& ctx, Order& o) {
     Seller& s = sellers_[o.seller];
-    sim::Rng& rng = rng_(ctx);
+    sim::Rng& rng = o.rng;
     const SimTime now = ctx.now();
     if (!o.fake && (s.in(now, s.nd_from, s.nd_to) || s.sybil)) {
       o.truth = s.sybil ? Fraud::kSybil : Fraud::kNonDelivery;
       count_truth(o);
       if (run_->ledger) {
-        // Nothing is scanned: after the deadline the buyer takes the money back.
-        order_after(ctx, o.id,
-                    o.created + p_.deadline + Duration::from_ns(sim::units::kMinute) - now,
-                    [this](sim::Context& c, Order& order) { refund(c, order); });
+        // Nothing is scanned: after the deadline the buyer takes the money back (the refund
+        // armed at funding).
       } else {
         // A fake tracking number: the platform releases the money after auto_release; the
         // buyer claims when nothing came.
         o.shipped_at = now;
         order_after(ctx, o.id, p_.auto_release,
                     [this](sim::Context& c, Order& order) { release_central(c, order); });
-        order_after(ctx, o.id, p_.delivery + p_.claim_grace,
-                    [this](sim::Context& c, Order& order) { claim(c, order, true); });
+        order_after(ctx, o.id, p_.delivery + p_.claim_grace, [this](sim::Context& c, Order& order) {
+          claim(c, order, Claim::kNotReceived, true);
+        });
       }
       return;
     }
     if (!o.fake && s.in(now, s.cf_from, s.cf_to) && rng.bernoulli(s.cf_share)) {
       o.counterfeit = true;
       o.truth = Fraud::kCounterfeit;
-      o.tag |= uint64_t{1} << 47;  // its own tag, which the brand never registered
+      o.item_tag |= uint64_t{1} << 47;  // an identity the brand never registered
       count_truth(o);
     }
-    o.defect = !o.fake && rng.bernoulli(s.low_quality ? p_.defect_rate_fraud : p_.defect_rate);
+    o.defect = !o.fake && rng.bernoulli(s.fake_shop(now) ? p_.defect_rate_fraud : p_.defect_rate);
     o.shipped = true;
     o.shipped_at = now;
     if (o.fake) run_->shipping_fake += static_cast<double>(p_.shipping_cost);
@@ -583,42 +612,51 @@ class Marketplace : public sim::Node {
 
   // The buyer has the parcel: checks it, disputes or claims, or reviews.
   void inspect(sim::Context& ctx, Order& o) {
-    sim::Rng& rng = rng_(ctx);
+    sim::Rng& rng = o.rng;
     if (run_->ledger) {
+      o.delivered = true;
       bool flagged = false;
       if (p_.provenance && !o.fake) {
-        flagged = !query(provenance, "suspect", contracts::Args{o.tag}).empty();
+        flagged = !query(provenance, "suspect", contracts::Args{o.item_tag}).empty();
       }
       if (flagged) {
         detect(ctx, o, "provenance", o.truth == Fraud::kCounterfeit);
-        return dispute(ctx, o, p_.arbiter_delay, true);
+        return dispute(ctx, o, p_.arbiter_delay, p_.arbiter_cost, true);
       }
-      if (o.defect && rng.bernoulli(p_.claim_defect))
-        return dispute(ctx, o, p_.dispute_delay, true);
+      if (o.defect && rng.bernoulli(p_.claim_defect)) {
+        return dispute(ctx, o, p_.dispute_delay, p_.dispute_cost, true);
+      }
       if (!o.fake && !o.defect && rng.bernoulli(p_.false_claims)) {
         // "Never arrived": the delivery scan on the ledger answers it.
-        return dispute(ctx, o, p_.arbiter_delay, false, true);
+        return dispute(ctx, o, p_.arbiter_delay, p_.arbiter_cost, false, true);
       }
       order_after(ctx, o.id, p_.dispute_window + Duration::from_ns(sim::units::kMinute),
                   [this](sim::Context& c, Order& order) { release_ledger(c, order); });
       return;
     }
-    if (o.counterfeit && rng.bernoulli(p_.consumer_detection)) return claim(ctx, o, true);
-    if (o.defect && rng.bernoulli(p_.claim_defect)) return claim(ctx, o, true);
-    if (!o.defect && !o.counterfeit && rng.bernoulli(p_.false_claims)) return claim(ctx, o, false);
+    if (o.counterfeit && rng.bernoulli(p_.consumer_detection)) {
+      return claim(ctx, o, Claim::kCounterfeit, true);
+    }
+    if (o.defect && rng.bernoulli(p_.claim_defect)) return claim(ctx, o, Claim::kDefect, true);
+    if (!o.defect && !o.counterfeit && rng.bernoulli(p_.false_claims)) {
+      return claim(ctx, o, Claim::kNotReceived, false);
+    }
     review(ctx, o, o.defect || o.counterfeit ? 2 : (rng.bernoulli(0.7) ? 5 : 4));
     if (o.released) settle(ctx, o, Outcome::kReleased);
   }
 
   // --- Central platform: claims, manual disputes, release after auto_release.
 
-  void claim(sim::Context& ctx, Order& o, bool valid) {
+  // A buyer's claim: `valid` when the complaint is true. Only upheld claims of fraud (nothing
+  // came, a counterfeit) count towards banning a seller; a defect is a refund, not a ban.
+  enum class Claim : uint8_t { kNotReceived, kCounterfeit, kDefect };
+  void claim(sim::Context& ctx, Order& o, Claim what, bool valid) {
     if (o.claimed) return;
     o.claimed = true;
     o.cost += p_.dispute_cost;
     run_->dispute_costs += static_cast<double>(p_.dispute_cost);
-    order_after(ctx, o.id, p_.dispute_delay, [this, valid](sim::Context& c, Order& order) {
-      const bool right = rng_(c).bernoulli(p_.dispute_accuracy);
+    order_after(ctx, o.id, p_.dispute_delay, [this, what, valid](sim::Context& c, Order& order) {
+      const bool right = order.rng.bernoulli(p_.dispute_accuracy);
       const bool buyer_wins = valid ? right : !right;
       Seller& s = sellers_[order.seller];
       if (buyer_wins) {
@@ -627,15 +665,21 @@ class Marketplace : public sim::Node {
         } else if (!valid) {
           detect(c, order, "claim", false);  // an honest seller found guilty
         }
+        const auto fee =
+            static_cast<int64_t>(std::llround(p_.fee * static_cast<double>(order.price)));
         if (!order.released) {
           order.released = true;  // the platform still holds the money: back to the buyer
-        } else if (s.balance >= order.price) {
-          s.balance -= order.price;  // clawed back from the seller
+        } else if (s.balance >= order.price - fee) {
+          s.balance -= order.price - fee;  // clawed back from the seller; no commission
+          run_->fees -= static_cast<double>(fee);
           order.loss = 0;
-        } else if (order.truth != Fraud::kNone) {
-          order.loss = order.price;  // paid out and withdrawn: the platform refunds at its cost
+        } else {
+          // Paid out and withdrawn: the platform refunds the buyer at its own cost; what the
+          // seller took is lost (the commission, returned to the buyer, is not revenue).
+          run_->fees -= static_cast<double>(fee);
+          order.loss = order.truth != Fraud::kNone ? order.price - fee : 0;
         }
-        ban_check(c, order.seller);
+        if (what != Claim::kDefect) ban_check(c, order.seller);
         settle(c, order, Outcome::kResolvedBuyer, true);
       } else {
         if (order.truth != Fraud::kNone) order.loss = order.price;  // the buyer's loss
@@ -657,20 +701,33 @@ class Marketplace : public sim::Node {
     const auto fee = static_cast<int64_t>(std::llround(p_.fee * static_cast<double>(o.price)));
     run_->fees += static_cast<double>(fee);
     Seller& s = sellers_[o.seller];
-    const bool fraudster = s.sybil || s.nd_from != SimTime::max() || s.cf_from != SimTime::max();
+    const SimTime now = ctx.now();
+    const bool fraudster = s.sybil || s.nd_from <= now || s.cf_from <= now;
     if (!fraudster) s.balance += o.price - fee;  // fraudsters withdraw at once
-    run_->payout_days.push_back((ctx.now() - o.paid).seconds() / 86400);
+    if (!o.fake) run_->payout_days.push_back((now - o.paid).seconds() / 86400);
     // Gone unless a claim later recovers it.
     if (o.truth != Fraud::kNone && o.truth != Fraud::kFakeReview) o.loss = o.price;
   }
 
   void review(sim::Context& ctx, Order& o, int stars) {
-    sim::Rng& rng = rng_(ctx);
-    if (!rng.bernoulli(stars <= 2 ? std::min(1.0, 2 * p_.review_rate) : p_.review_rate)) return;
+    const double p = stars <= 2 ? std::min(1.0, 2 * p_.review_rate) : p_.review_rate;
+    if (!o.fake && !o.rng.bernoulli(p)) return;  // a bought trade always rates
     if (run_->ledger) {
       if (o.outcome != Outcome::kReleased) return;  // ratings come from completed trades only
-      call(ctx, o.buyer, reputation, "rate",
-           contracts::Args{o.escrow, static_cast<uint64_t>(stars)}, 0, [](sim::Context&, bool) {});
+      order_call(ctx, o.id, o.buyer, reputation, "rate",
+                 contracts::Args{o.escrow, static_cast<uint64_t>(stars)}, 0,
+                 [this](sim::Context&, Order& order, bool ok) {
+                   if (!order.fake || !ok) return;
+                   // A fake review that counts: what it cost the fraudster (the commission and
+                   // the parcel; the price went from one of its accounts to another).
+                   KindCounts& k = run_->kinds[static_cast<size_t>(Fraud::kFakeReview)];
+                   ++k.instances;
+                   order.cost = static_cast<int64_t>(
+                                    std::llround(p_.fee * static_cast<double>(order.price))) +
+                                p_.shipping_cost;
+                   k.cost += static_cast<double>(order.cost);
+                   truth_row(order, "");
+                 });
       return;
     }
     Seller& s = sellers_[o.seller];
@@ -714,26 +771,29 @@ class Marketplace : public sim::Node {
                      static_cast<int64_t>(std::llround(p_.fee * static_cast<double>(order.price)));
                  run_->fees += static_cast<double>(fee);
                  if (fee > 0) pay(c, sellers_[order.seller].account, platform_account(), fee);
-                 run_->payout_days.push_back((c.now() - order.paid).seconds() / 86400);
+                 if (!order.fake) {
+                   run_->payout_days.push_back((c.now() - order.paid).seconds() / 86400);
+                 }
                  order.released = true;
                  if (order.truth == Fraud::kCounterfeit) order.loss = order.price;  // not caught
                  settle(c, order, Outcome::kReleased);
                  review(c, order,
-                        order.fake ? 5 : (order.defect ? 2 : (rng_(c).bernoulli(0.7) ? 5 : 4)));
+                        order.fake ? 5 : (order.defect ? 2 : (order.rng.bernoulli(0.7) ? 5 : 4)));
                });
   }
 
   // The buyer disputes; the platform, as arbiter, decides after `delay`: with ledger evidence
   // (the provenance record, the anchored delivery scan) it decides right; otherwise with the
   // manual accuracy. `false_claim`: the buyer says it never came, the scan says it did.
-  void dispute(sim::Context& ctx, Order& o, Duration delay, bool valid, bool false_claim = false) {
+  void dispute(sim::Context& ctx, Order& o, Duration delay, int64_t cost, bool valid,
+               bool false_claim = false) {
     o.claimed = true;
     order_call(
         ctx, o.id, o.buyer, o.escrow, "dispute", {}, 0,
-        [this, delay, valid, false_claim](sim::Context& c, Order& order, bool ok) {
+        [this, delay, cost, valid, false_claim](sim::Context& c, Order& order, bool ok) {
           if (!ok) return release_ledger(c, order);
-          order.cost += p_.arbiter_cost;
-          run_->dispute_costs += static_cast<double>(p_.arbiter_cost);
+          order.cost += cost;
+          run_->dispute_costs += static_cast<double>(cost);
           order_after(c, order.id, delay, [this, valid, false_claim](sim::Context& c2, Order& o2) {
             bool buyer_wins;
             if (false_claim) {
@@ -741,28 +801,41 @@ class Marketplace : public sim::Node {
             } else if (o2.detected) {
               buyer_wins = true;  // the provenance record settles it
             } else {
-              const bool right = rng_(c2).bernoulli(p_.dispute_accuracy);
+              const bool right = o2.rng.bernoulli(p_.dispute_accuracy);
               buyer_wins = valid ? right : !right;
             }
-            order_call(c2, o2.id, platform_account(), o2.escrow, "resolve",
-                       contracts::Args{static_cast<uint64_t>(buyer_wins ? 0 : 10000)}, 0,
-                       [this, buyer_wins](sim::Context& c3, Order& o3, bool ok3) {
-                         if (!ok3) return;
-                         if (buyer_wins) ban_check(c3, o3.seller);
-                         settle(c3, o3,
-                                buyer_wins ? Outcome::kResolvedBuyer : Outcome::kResolvedSeller);
-                       });
+            order_call(
+                c2, o2.id, platform_account(), o2.escrow, "resolve",
+                contracts::Args{static_cast<uint64_t>(buyer_wins ? 0 : 10000)}, 0,
+                [this, buyer_wins](sim::Context& c3, Order& o3, bool ok3) {
+                  if (!ok3) return;
+                  if (buyer_wins) {
+                    if (o3.counterfeit) ban_check(c3, o3.seller);
+                  } else {
+                    // The seller is paid: the commission is due as on a release, and a
+                    // fraud that won its dispute kept the money.
+                    const auto fee =
+                        static_cast<int64_t>(std::llround(p_.fee * static_cast<double>(o3.price)));
+                    run_->fees += static_cast<double>(fee);
+                    if (fee > 0) pay(c3, sellers_[o3.seller].account, platform_account(), fee);
+                    run_->payout_days.push_back((c3.now() - o3.paid).seconds() / 86400);
+                    if (o3.truth != Fraud::kNone) o3.loss = o3.price;
+                  }
+                  settle(c3, o3, buyer_wins ? Outcome::kResolvedBuyer : Outcome::kResolvedSeller);
+                });
           });
         });
   }
 
   void refund(sim::Context& ctx, Order& o) {
-    if (o.outcome != Outcome::kOpen) return;
+    if (o.outcome != Outcome::kOpen || o.delivered) return;
     order_call(ctx, o.id, o.buyer, o.escrow, "refund", {}, 0,
                [this](sim::Context& c, Order& order, bool ok) {
                  if (!ok) return;
-                 detect(c, order, "escrow_deadline", order.truth != Fraud::kNone);
-                 ban_check(c, order.seller);
+                 if (!order.fake) {
+                   detect(c, order, "escrow_deadline", order.truth != Fraud::kNone);
+                   ban_check(c, order.seller);
+                 }
                  settle(c, order, Outcome::kRefunded);
                });
   }
@@ -800,19 +873,20 @@ class Marketplace : public sim::Node {
   void fake_review(sim::Context& ctx, uint32_t seller) {
     Seller& s = sellers_[seller];
     if (ctx.now() >= s.fr_to) return;
-    after(ctx, Duration::from_seconds(rng_(ctx).exponential(1 / s.fr_per_s)),
+    after(ctx,
+          Duration::from_seconds(stream(ctx, campaigns_, "campaigns").exponential(1 / s.fr_per_s)),
           [this, seller](sim::Context& c) { fake_review(c, seller); });
     KindCounts& k = run_->kinds[static_cast<size_t>(Fraud::kFakeReview)];
-    ++k.instances;
     if (run_->ledger) {
-      // A rating needs a completed escrow trade: a Sybil buyer buys a cheap item and rates it.
+      // A rating needs a completed escrow trade: a Sybil buyer buys a cheap item and rates it
+      // (counted when the rating is accepted: review()).
       const uint64_t sybil = account(index_, Role::kSybilBuyer, next_sybil_buyer_++ % kSybilBuyers);
-      const uint64_t id = open_order(ctx, seller, sybil, p_.fake_trade_price, true);
-      truth_row(orders_.at(id), "");
+      open_order(ctx, seller, sybil, p_.fake_trade_price, true);
       return;
     }
+    ++k.instances;
     k.cost += static_cast<double>(p_.fake_review_price);
-    const bool filtered = rng_(ctx).bernoulli(p_.review_filter);
+    const bool filtered = campaigns_.bernoulli(p_.review_filter);
     Order pseudo;
     pseudo.seller = seller;
     pseudo.truth = Fraud::kFakeReview;
@@ -853,9 +927,6 @@ class Marketplace : public sim::Node {
   // The order's outcome (`force`: a decided claim overrides a release).
   void settle(sim::Context& ctx, Order& o, Outcome outcome, bool force = false) {
     if (o.outcome != Outcome::kOpen && !force) return;
-    if (o.outcome == Outcome::kOpen && o.paid != SimTime::max() && !o.fake) {
-      run_->settle_days.push_back((ctx.now() - o.paid).seconds() / 86400);
-    }
     o.outcome = outcome;
     o.settled = ctx.now();
   }
@@ -899,15 +970,14 @@ class Marketplace : public sim::Node {
 
   void record(const Order& o) {
     const double lost = static_cast<double>(o.loss);
+    if (o.outcome != Outcome::kOpen && o.paid != SimTime::max() && !o.fake) {
+      run_->settle_days.push_back((o.settled - o.paid).seconds() / 86400);
+    }
     if (o.truth != Fraud::kNone && o.truth != Fraud::kFakeReview) {
       KindCounts& k = run_->kinds[static_cast<size_t>(o.truth)];
       k.money_lost += lost;
       k.cost += static_cast<double>(o.cost);
       truth_row(o, o.detected_by);
-    }
-    if (o.fake) {
-      KindCounts& k = run_->kinds[static_cast<size_t>(Fraud::kFakeReview)];
-      k.cost += static_cast<double>(o.price) * p_.fee + static_cast<double>(p_.shipping_cost);
     }
     auto t = [](SimTime x) { return x == SimTime::max() ? -1.0 : x.seconds(); };
     run_->orders->append({static_cast<int64_t>(index_),
@@ -957,8 +1027,8 @@ class Marketplace : public sim::Node {
   std::vector<SybilPlan> sybil_plans_;
   uint64_t next_tag_ = 0, next_order_ = 0, next_sybil_buyer_ = 0, genuine_orders_ = 0;
   bool retry_armed_ = false;
-  sim::Rng rng_store_;
-  bool rng_ready_ = false;
+  sim::Rng arrivals_, choices_, prices_, campaigns_;
+  bool streams_ready_ = false;
 };
 
 // --- The section.
@@ -1003,9 +1073,7 @@ Field platform_fields_list() {
            "buyers who falsely claim a delivered order never arrived (friendly fraud)"),
        dur("auto_release", "7d",
            "central: the platform pays the seller this long after shipping unless a claim is open"),
-       dur("claim_grace", "7d",
-           "central: the buyer claims this long after the expected delivery; also how long "
-           "the platform keeps the right to claw back"),
+       dur("claim_grace", "7d", "central: the buyer claims this long after the expected delivery"),
        dur("dispute_delay", "10d", "manual dispute handling time"),
        money("dispute_cost", "20 USD", "staff cost of one manual dispute"),
        pct("dispute_accuracy", "85%",
@@ -1191,6 +1259,13 @@ void build(sim::World& world) {
       r.keys[self] = market.scanner_key();
       r.market_of_gateway[gateway] = self;
       const std::string rep = p.name + "-reputation", prov = p.name + "-provenance";
+      for (const std::string* name : {&rep, &prov}) {
+        if (r.contracts->instances.count(*name) != 0) {
+          diag.add(s.at(path + ".name").mark, path + ".name",
+                   "the platform's contract \"" + *name +
+                       "\" clashes with an instance of the contracts section");
+        }
+      }
       try {
         contracts::deploy_at_genesis(world, *r.contracts, "reputation",
                                      contracts::instance_account(rep),
@@ -1279,6 +1354,8 @@ void build(sim::World& world) {
     }
     mm.set_summary("market.orders", static_cast<double>(rp->orders_total), "1",
                    "orders placed by genuine buyers");
+    mm.set_summary("market.orders_dropped", static_cast<double>(rp->orders_dropped), "1",
+                   "orders not placed: every seller banned or gone");
     mm.set_summary("market.fake_trades", static_cast<double>(rp->orders_fake), "1",
                    "ledger: Sybil trades bought for reviews");
     mm.set_summary("market.orders_to_fake_review_shops",
