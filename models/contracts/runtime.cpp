@@ -316,6 +316,11 @@ CallResult Runtime::call(ledger::WorldState& state, const ledger::Transaction& t
     result.reason = "call data does not decode";
     return result;
   }
+  if (call->gas_price < options_.min_gas_price) {
+    result.status = CallStatus::kGasPriceTooLow;
+    result.reason = "gas price below the minimum " + std::to_string(options_.min_gas_price);
+    return result;
+  }
   // The sender must cover the worst case before anything runs (gas_limit x gas_price without
   // overflow), so that the gas is always payable, even after a revert.
   if (tx.sender == tx.recipient) {  // it could spend the gas reserve it is about to pay from
