@@ -123,4 +123,29 @@ ledger::Digest digest_from_bytes(const Bytes& bytes) {
   return d;
 }
 
+int64_t count_excursions(Api& api, const Args& args, size_t first, const TemperatureRules& rules) {
+  api.require(args.size() > first && (args.size() - first) % 2 == 0,
+              "readings come with their anchors");
+  int64_t excursions = 0;
+  uint64_t last_seq = 0;
+  for (size_t i = first; i < args.size(); i += 2) {
+    const auto proof = decode_reading_proof(args.bytes(i));
+    api.require(proof.has_value(), "bad reading proof");
+    const sensors::Reading& r = proof->reading;
+    api.require(r.device == rules.sensor && r.kind == sensors::ReadingKind::kTemperature,
+                "not the shipment's temperature sensor");
+    api.require(i == first || r.seq == last_seq + 1,
+                "readings must have consecutive sequence numbers");
+    last_seq = r.seq;
+    if (i == first) api.require(r.t.ns() <= rules.first_by_ns, "the record starts too late");
+    if (i + 2 == args.size())
+      api.require(r.t.ns() >= rules.last_from_ns, "the record ends too early");
+    const sensors::Verdict v =
+        api.verify_reading(*proof, digest_from_bytes(args.bytes(i + 1)), rules.key);
+    api.require(v == sensors::Verdict::kOk, "reading: " + std::string(sensors::verdict_name(v)));
+    if (!(rules.low <= r.value[0] && r.value[0] <= rules.high)) ++excursions;
+  }
+  return excursions;
+}
+
 }  // namespace tradesim::contracts
