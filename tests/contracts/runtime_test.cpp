@@ -387,12 +387,18 @@ TEST(ContractRuntime, CorruptedStateGivesADifferentRoot) {
   consensus::ExecutionMemo memo;
   const auto honest = std::make_shared<const ledger::WorldState>(genesis(reg));
   ledger::WorldState corrupted_state = genesis(reg);
-  corrupted_state.put(storage_key(kContract, "3"), "forged");  // a value a call later reads over
+  // The contract's balance, which every "pay" call of the block reads: with 150 instead of
+  // 5,000 only the first payment of 100 goes through, so the execution itself differs (not
+  // only the corrupted entry).
+  corrupted_state.set_balance(kContract, 150);
   const auto corrupted = std::make_shared<const ledger::WorldState>(corrupted_state);
   const auto r1 = memo.apply(honest, honest->root(), *body, kFeeAccount, &runtime, {7, 1'000});
   const auto r2 =
       memo.apply(corrupted, corrupted->root(), *body, kFeeAccount, &runtime, {7, 1'000});
-  EXPECT_NE(r1.root, r2.root);  // the block header's state root exposes it
+  EXPECT_NE(r1.root, r2.root);          // the block header's state root exposes it
+  EXPECT_NE(*r1.applied, *r2.applied);  // calls 6, 9, ... failed on the corrupted replica
+  EXPECT_FALSE((*r2.applied)[5]);
+  EXPECT_TRUE((*r1.applied)[5]);
   // The same body at another height is another execution, not a memo hit.
   const auto r3 = memo.apply(honest, honest->root(), *body, kFeeAccount, &runtime, {8, 1'000});
   EXPECT_EQ(memo.executions(), 3u);
