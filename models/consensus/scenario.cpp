@@ -11,6 +11,7 @@
 
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
+#include "models/consensus/divergence.hpp"
 #include "models/consensus/hotstuff.hpp"
 #include "models/consensus/pbft.hpp"
 #include "models/consensus/poa.hpp"
@@ -73,6 +74,8 @@ struct ConsortiumRun {
   uint64_t blocks = 0;
   std::unordered_map<std::string_view, std::pair<sim::Counter*, sim::Counter*>> by_type;
   std::map<std::string, sim::Counter*, std::less<>> rejections;
+  // Honest validators whose block's state root differs from the majority's at that height.
+  std::unique_ptr<StateDivergence> divergence;
 };
 
 void declare(sim::Registry& registry) {
@@ -333,6 +336,15 @@ void build(sim::World& world) {
     const uint64_t h = b.header.height;
     const Validator* v = r->validators[validator - r->first_validator];
     if (!v->ever_faulty()) {
+      if (!r->divergence) {
+        r->divergence = std::make_unique<StateDivergence>(
+            r->validators.size(), [r](sim::NodeId divergent, uint64_t) {
+              if (r->shared.observer.rejected) {
+                r->shared.observer.rejected(divergent, "state: root differs from the majority");
+              }
+            });
+      }
+      r->divergence->committed(validator, h, b.header.state_root);
       const uint64_t before = r->checker.violations();
       r->checker.committed(validator, h, prefix64(b.hash()));
       violations.add(static_cast<int64_t>(r->checker.violations() - before));
@@ -504,6 +516,11 @@ void build(sim::World& world) {
                   "messages", "consensus messages per committed block (no client traffic)");
     m.set_summary("consortium.safety_violations", static_cast<double>(r.checker.violations()), "1",
                   "heights at which honest validators committed different blocks");
+    if (r.divergence) r.divergence->finish();
+    m.set_summary("consortium.state_divergences",
+                  r.divergence ? static_cast<double>(r.divergence->divergences()) : 0, "1",
+                  "blocks whose state root, as an honest validator computed it, differs from the "
+                  "root most validators reported at that height");
     m.set_summary("consortium.signature_checks_real",
                   static_cast<double>(r.shared.verification.real_checks()), "1",
                   "signature checks actually computed (the rest came from the memo)");

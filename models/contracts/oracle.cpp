@@ -26,6 +26,20 @@ bool read_path(Reader& r, ledger::MerkleProof& p) {
   }
   return !r.failed();
 }
+// The part every oracle proof ends with: the path to the gateway batch's root, and the batch.
+void write_batch_part(Writer& w, const ledger::MerkleProof& in_batch, uint64_t gateway,
+                      uint64_t batch_id) {
+  write_path(w, in_batch);
+  w.u64(gateway).u64(batch_id);
+}
+// Reads it back; the proof must end there.
+template <class Proof>
+bool read_batch_part(Reader& r, Proof& p) {
+  if (!read_path(r, p.in_batch)) return false;
+  p.gateway = r.u64();
+  p.batch_id = r.u64();
+  return r.done();
+}
 sim::SimTime time_of(Reader& r) {
   return sim::SimTime::from_ns(r.i64());
 }
@@ -40,8 +54,7 @@ Bytes encode_reading_proof(const sensors::ReadingProof& proof) {
   w.u64(h.device).u64(h.first_seq).u64(h.last_seq).u32(h.count).i64(h.sent.ns());
   w.raw(h.readings_root).raw(h.signature);
   write_path(w, proof.in_upload);
-  write_path(w, proof.in_batch);
-  w.u64(proof.gateway).u64(proof.batch_id);
+  write_batch_part(w, proof.in_batch, proof.gateway, proof.batch_id);
   return w.take();
 }
 
@@ -65,10 +78,7 @@ std::optional<sensors::ReadingProof> decode_reading_proof(std::span<const uint8_
   h.sent = time_of(r);
   r.raw(h.readings_root);
   r.raw(h.signature);
-  if (!read_path(r, p.in_upload) || !read_path(r, p.in_batch)) return std::nullopt;
-  p.gateway = r.u64();
-  p.batch_id = r.u64();
-  if (!r.done()) return std::nullopt;
+  if (!read_path(r, p.in_upload) || !read_batch_part(r, p)) return std::nullopt;
   return p;
 }
 
@@ -77,8 +87,7 @@ Bytes encode_scan_proof(const sensors::ScanProof& proof) {
   const sensors::RfidScan& s = proof.scan;
   w.u64(s.tag).u64(s.scanner).u8(static_cast<uint8_t>(s.checkpoint)).i64(s.t.ns());
   w.raw(s.signature);
-  write_path(w, proof.in_batch);
-  w.u64(proof.gateway).u64(proof.batch_id);
+  write_batch_part(w, proof.in_batch, proof.gateway, proof.batch_id);
   return w.take();
 }
 
@@ -93,10 +102,7 @@ std::optional<sensors::ScanProof> decode_scan_proof(std::span<const uint8_t> byt
   s.checkpoint = static_cast<sensors::Checkpoint>(checkpoint);
   s.t = time_of(r);
   r.raw(s.signature);
-  if (!read_path(r, p.in_batch)) return std::nullopt;
-  p.gateway = r.u64();
-  p.batch_id = r.u64();
-  if (!r.done()) return std::nullopt;
+  if (!read_batch_part(r, p)) return std::nullopt;
   return p;
 }
 
@@ -121,6 +127,31 @@ ledger::Digest digest_from_bytes(const Bytes& bytes) {
   ledger::Digest d{};
   if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
   return d;
+}
+
+int64_t count_excursions(Api& api, const Args& args, size_t first, const TemperatureRules& rules) {
+  api.require(args.size() > first && (args.size() - first) % 2 == 0,
+              "readings come with their anchors");
+  int64_t excursions = 0;
+  uint64_t last_seq = 0;
+  for (size_t i = first; i < args.size(); i += 2) {
+    const auto proof = decode_reading_proof(args.bytes(i));
+    api.require(proof.has_value(), "bad reading proof");
+    const sensors::Reading& r = proof->reading;
+    api.require(r.device == rules.sensor && r.kind == sensors::ReadingKind::kTemperature,
+                "not the shipment's temperature sensor");
+    api.require(i == first || r.seq == last_seq + 1,
+                "readings must have consecutive sequence numbers");
+    last_seq = r.seq;
+    if (i == first) api.require(r.t.ns() <= rules.first_by_ns, "the record starts too late");
+    if (i + 2 == args.size())
+      api.require(r.t.ns() >= rules.last_from_ns, "the record ends too early");
+    const sensors::Verdict v =
+        api.verify_reading(*proof, digest_from_bytes(args.bytes(i + 1)), rules.key);
+    api.require(v == sensors::Verdict::kOk, "reading: " + std::string(sensors::verdict_name(v)));
+    if (!(rules.low <= r.value[0] && r.value[0] <= rules.high)) ++excursions;
+  }
+  return excursions;
 }
 
 }  // namespace tradesim::contracts

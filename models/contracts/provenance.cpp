@@ -48,6 +48,14 @@ class Provenance : public Contract {
   }
 
   void register_item(Api& api, const std::string& item) {
+    // Only listed producers create identities: anyone else registering is refused outright (a
+    // stranger's registration is not a counterfeit to record, it is not allowed at all).
+    const std::string& producers = api.param("producers");
+    if (!producers.empty()) {
+      bool listed = false;
+      for (const std::string& p : split(producers)) listed |= p == std::to_string(api.caller());
+      api.require(listed, "only a listed producer registers");
+    }
     if (api.get(item + "/owner")) {
       append(api, item, "register " + std::to_string(api.caller()) + " duplicate");
       flag(api, item, "duplicate");
@@ -105,7 +113,8 @@ ContractType provenance_contract() {
   return {"provenance",
           "provenance registry: item identity, events and ownership; gaps and duplicate "
           "identities flagged as suspected counterfeits",
-          {{"stages", "expected event sequence, comma-separated", "production,transport,sale"}},
+          {{"stages", "expected event sequence, comma-separated", "production,transport,sale"},
+           {"producers", "accounts that may register items, comma-separated (empty: anyone)", ""}},
           [](const Params&) { return std::make_unique<Provenance>(); }};
 }
 

@@ -10,8 +10,9 @@ namespace tradesim::contracts {
 
 // Type "provenance". Parameter `stages`: the expected sequence, comma-separated (default
 // "production,transport,sale"); a stage may repeat (two legs of transport), and may not skip
-// one or go back. Methods:
-//   register(tag u64)                 [anyone] the caller becomes the owner; a tag already
+// one or go back. Parameter `producers`: comma-separated accounts that may register (default
+// "": anyone). Methods:
+//   register(tag u64)                 [a producer] the caller becomes the owner; a tag already
 //                                     registered is flagged "duplicate" (not reverted).
 //   event(tag u64, stage string)      [owner] appends; an unexpected stage flags "gap".
 //   transfer(tag u64, to u64)         [owner] appends an ownership transfer.

@@ -31,7 +31,7 @@ class Reputation : public Contract {
   void stake(Api& api) {
     api.require(api.value() > 0, "attach the stake");
     const std::string key = "stake/" + std::to_string(api.caller());
-    api.put_i64(key, api.get_i64(key) + api.value());
+    api.put_i64(key, checked_add(api, api.get_i64(key), api.value()));
     api.emit("staked", std::to_string(api.caller()) + " " + std::to_string(api.value()));
   }
 
@@ -51,17 +51,20 @@ class Reputation : public Contract {
     api.put(rated, std::to_string(stars));
     const std::string given = "given/" + std::to_string(api.caller());
     const int64_t history = api.get_i64(given);
-    const int64_t weight = amount * (1 + std::min(history, api.param_i64("max_rater_bonus")));
+    const int64_t weight =
+        checked_mul(api, amount, 1 + std::min(history, api.param_i64("max_rater_bonus")));
     api.put_i64(given, history + 1);
-    api.put_i64("sum/" + s, api.get_i64("sum/" + s) + weight * static_cast<int64_t>(stars));
-    api.put_i64("weight/" + s, api.get_i64("weight/" + s) + weight);
+    api.put_i64("sum/" + s, checked_add(api, api.get_i64("sum/" + s),
+                                        checked_mul(api, weight, static_cast<int64_t>(stars))));
+    api.put_i64("weight/" + s, checked_add(api, api.get_i64("weight/" + s), weight));
     api.emit("rated", s + " " + std::to_string(stars) + " " + std::to_string(weight));
   }
 
   void score(Api& api, uint64_t seller) {
     const std::string s = std::to_string(seller);
     const int64_t weight = api.get_i64("weight/" + s);
-    api.ret(weight == 0 ? "0" : std::to_string(api.get_i64("sum/" + s) * 1000 / weight));
+    api.ret(weight == 0 ? "0"
+                        : std::to_string(checked_mul(api, api.get_i64("sum/" + s), 1000) / weight));
   }
 };
 

@@ -162,7 +162,7 @@ void Api::transfer(uint64_t to, int64_t amount) {
   const int64_t have = balance(self_);
   if (have < amount) fail("insufficient contract balance");
   write(balance_key(self_), std::to_string(have - amount));
-  write(balance_key(to), std::to_string(balance(to) + amount));
+  write(balance_key(to), std::to_string(checked_add(*this, balance(to), amount)));
 }
 
 void Api::emit(std::string name, std::string data) {
@@ -198,6 +198,22 @@ sensors::Verdict Api::verify_scan(const sensors::ScanProof& proof, const ledger:
   if (!root) return sensors::Verdict::kUnknownRoot;
   use_gas(gas::kVerifySignature + gas::kHash * (2 + proof.in_batch.path.size()));
   return sensors::verify_scan(proof, root, key);
+}
+
+int64_t checked_add(Api& api, int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) api.fail("arithmetic overflow");
+  return out;
+}
+int64_t checked_sub(Api& api, int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_sub_overflow(a, b, &out)) api.fail("arithmetic overflow");
+  return out;
+}
+int64_t checked_mul(Api& api, int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) api.fail("arithmetic overflow");
+  return out;
 }
 
 void ContractRegistry::add(ContractType type) {
@@ -287,7 +303,8 @@ CallResult Runtime::run(const ledger::WorldState& state, uint64_t contract, uint
       const int64_t from = api.balance(caller);
       if (from < value) api.fail("cannot attach value");
       api.write(balance_key(caller), std::to_string(from - value));
-      api.write(balance_key(contract), std::to_string(api.balance(contract) + value));
+      api.write(balance_key(contract),
+                std::to_string(checked_add(api, api.balance(contract), value)));
     }
     const std::unique_ptr<Contract> code = type->make(d->params);
     code->call(api, method, args);
@@ -314,6 +331,11 @@ CallResult Runtime::call(ledger::WorldState& state, const ledger::Transaction& t
   if (!call) {
     result.status = CallStatus::kBadCallData;
     result.reason = "call data does not decode";
+    return result;
+  }
+  if (call->gas_price < options_.min_gas_price) {
+    result.status = CallStatus::kGasPriceTooLow;
+    result.reason = "gas price below the minimum " + std::to_string(options_.min_gas_price);
     return result;
   }
   // The sender must cover the worst case before anything runs (gas_limit x gas_price without

@@ -215,6 +215,13 @@ struct RuntimeOptions {
   uint64_t block_gas_limit = 0;
 };
 
+// Checked money and count arithmetic for contracts and the runtime: an int64 overflow fails the
+// call ("arithmetic overflow") instead of wrapping, so a huge parameter or attached value cannot
+// mint or destroy money.
+int64_t checked_add(Api& api, int64_t a, int64_t b);
+int64_t checked_sub(Api& api, int64_t a, int64_t b);
+int64_t checked_mul(Api& api, int64_t a, int64_t b);
+
 class Runtime : public ledger::CallExecutor {
  public:
   explicit Runtime(const ContractRegistry& registry, RuntimeOptions options = {})

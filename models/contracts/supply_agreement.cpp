@@ -16,14 +16,24 @@ class SupplyAgreement : public Contract {
     if (method == "pay") return pay(api);
     if (method == "deliver") return deliver(api, args);
     if (method == "claim_default") return claim_default(api);
+    if (method == "withdraw_bond") return withdraw_bond(api);
     if (method == "status") return api.ret(status(api));
     api.fail("supply_agreement: no method " + std::string(method));
   }
 
  private:
   static std::string status(Api& api) { return api.get("status").value_or("new"); }
+  static int64_t quantity(Api& api) {
+    const uint64_t q = api.param_u64("quantity");
+    api.require(q <= uint64_t{INT64_MAX}, "arithmetic overflow");
+    return static_cast<int64_t>(q);
+  }
   static int64_t price(Api& api) {
-    return static_cast<int64_t>(api.param_u64("quantity")) * api.param_i64("unit_price");
+    return checked_mul(api, quantity(api), api.param_i64("unit_price"));
+  }
+  static int64_t pay_by(Api& api) {
+    const std::string& p = api.param("pay_by_ns");
+    return p.empty() ? api.param_i64("window_start_ns") : api.param_i64("pay_by_ns");
   }
 
   void post_bond(Api& api) {
@@ -39,6 +49,7 @@ class SupplyAgreement : public Contract {
     api.require(api.caller() == api.param_u64("buyer"), "only the buyer pays");
     api.require(api.value() == price(api), "attach exactly quantity x unit price");
     api.put("status", "active");
+    api.put_i64("paid_at", api.now().ns());
     api.emit("paid", std::to_string(api.value()));
   }
 
@@ -47,43 +58,39 @@ class SupplyAgreement : public Contract {
     api.require(api.caller() == api.param_u64("supplier"), "only the supplier delivers");
     const int64_t now = api.now().ns();
     api.require(now >= api.param_i64("window_start_ns"), "before the delivery window");
-    const uint64_t quantity = api.param_u64("quantity");
-    const uint64_t delivered = std::min(args.u64(0), quantity);
-    api.require(args.size() % 2 == 1, "readings come with their anchors");
-    const auto key = parse_key(api.param("sensor_key"));
-    api.require(key.has_value(), "bad sensor key");
-    const double low = api.param_f64("temp_min"), high = api.param_f64("temp_max");
+    const int64_t agreed = quantity(api);
+    const int64_t delivered =
+        static_cast<int64_t>(std::min(args.u64(0), static_cast<uint64_t>(agreed)));
     int64_t excursions = 0;
-    uint64_t last_seq = 0;
-    for (size_t i = 1; i < args.size(); i += 2) {
-      const auto proof = decode_reading_proof(args.bytes(i));
-      api.require(proof.has_value(), "bad reading proof");
-      const sensors::Reading& r = proof->reading;
-      api.require(
-          r.device == api.param_u64("sensor") && r.kind == sensors::ReadingKind::kTemperature,
-          "not the agreement's temperature sensor");
-      api.require(r.seq > last_seq, "readings must be distinct, in sequence order");
-      last_seq = r.seq;
-      const sensors::Verdict v =
-          api.verify_reading(*proof, digest_from_bytes(args.bytes(i + 1)), *key);
-      api.require(v == sensors::Verdict::kOk, "reading: " + std::string(sensors::verdict_name(v)));
-      if (!(low <= r.value[0] && r.value[0] <= high)) ++excursions;  // NaN is not clean
+    if (api.param_u64("sensor") == 0) {  // no cold chain
+      api.require(args.size() == 1, "no sensor: the delivery takes no readings");
+    } else {
+      const auto key = parse_key(api.param("sensor_key"));
+      api.require(key.has_value(), "bad sensor key");
+      // The record covers the whole agreement: from payment to delivery.
+      const int64_t gap = api.param_i64("max_gap_ns");
+      excursions = count_excursions(
+          api, args, 1,
+          {api.param_u64("sensor"), *key, api.param_f64("temp_min"), api.param_f64("temp_max"),
+           checked_add(api, api.get_i64("paid_at"), gap), checked_sub(api, now, gap)});
     }
-    const int64_t late_ns = now - api.param_i64("window_end_ns");
-    const int64_t days_late = late_ns > 0 ? (late_ns + kDayNs - 1) / kDayNs : 0;
+    const int64_t late_ns = checked_sub(api, now, api.param_i64("window_end_ns"));
+    const int64_t days_late = late_ns > 0 ? late_ns / kDayNs + (late_ns % kDayNs != 0) : 0;
     const int64_t bond = api.param_i64("bond");
-    const int64_t penalty = std::min(bond, days_late * api.param_i64("penalty_per_day") +
-                                               excursions * api.param_i64("penalty_per_excursion"));
+    const int64_t penalty = std::min(
+        bond, checked_add(api, checked_mul(api, days_late, api.param_i64("penalty_per_day")),
+                          checked_mul(api, excursions, api.param_i64("penalty_per_excursion"))));
     const int64_t unit_price = api.param_i64("unit_price");
-    const int64_t shortfall = static_cast<int64_t>(quantity - delivered) * unit_price;
-    api.transfer(api.param_u64("buyer"), penalty + shortfall);
-    api.transfer(api.param_u64("supplier"),
-                 static_cast<int64_t>(delivered) * unit_price + bond - penalty);
+    const int64_t shortfall = checked_mul(api, agreed - delivered, unit_price);
+    api.transfer(api.param_u64("buyer"), checked_add(api, penalty, shortfall));
+    api.transfer(
+        api.param_u64("supplier"),
+        checked_sub(api, checked_add(api, checked_mul(api, delivered, unit_price), bond), penalty));
     api.put("status", "settled");
     api.put_i64("penalty", penalty);
     api.put_i64("days_late", days_late);
     api.put_i64("excursions", excursions);
-    api.put_i64("delivered", static_cast<int64_t>(delivered));
+    api.put_i64("delivered", delivered);
     if (penalty > 0) {
       api.emit("penalty", std::to_string(penalty) + " days_late=" + std::to_string(days_late) +
                               " excursions=" + std::to_string(excursions));
@@ -94,11 +101,23 @@ class SupplyAgreement : public Contract {
   void claim_default(Api& api) {
     api.require(status(api) == "active", "not active");
     api.require(
-        api.now().ns() > api.param_i64("window_end_ns") + api.param_i64("max_late_days") * kDayNs,
+        api.now().ns() > checked_add(api, api.param_i64("window_end_ns"),
+                                     checked_mul(api, api.param_i64("max_late_days"), kDayNs)),
         "the supplier may still deliver");
-    api.transfer(api.param_u64("buyer"), price(api) + api.param_i64("bond"));
+    api.transfer(api.param_u64("buyer"), checked_add(api, price(api), api.param_i64("bond")));
     api.put("status", "defaulted");
     api.emit("defaulted");
+  }
+
+  // The buyer did not pay by pay_by_ns: the supplier is no longer bound and takes its bond back.
+  // (Until then, or until it withdraws, the buyer may still pay.)
+  void withdraw_bond(Api& api) {
+    api.require(status(api) == "bonded", "no unpaid bond to withdraw");
+    api.require(api.caller() == api.param_u64("supplier"), "only the supplier withdraws the bond");
+    api.require(api.now().ns() > pay_by(api), "the buyer may still pay");
+    api.transfer(api.param_u64("supplier"), api.param_i64("bond"));
+    api.put("status", "withdrawn");
+    api.emit("bond_withdrawn", api.param("bond"));
   }
 };
 
@@ -120,8 +139,15 @@ ContractType supply_agreement_contract() {
            {"penalty_per_day", "currency units per day late", "0"},
            {"penalty_per_excursion", "currency units per reading outside the limits", "0"},
            {"bond", "supplier's bond, currency units", "0"},
-           {"sensor", "temperature sensor device id", "0"},
-           {"sensor_key", "registered key of the sensor, hex", std::string(64, '0')}},
+           {"sensor", "temperature sensor device id (0: no cold chain, no readings)", "0"},
+           {"sensor_key", "registered key of the sensor, hex", std::string(64, '0')},
+           {"max_gap_ns",
+            "the record must start within this of payment and end within this of delivery, ns",
+            "3600000000000"},
+           {"pay_by_ns",
+            "the buyer pays by then, or the supplier may withdraw its bond (empty: "
+            "window_start_ns)",
+            ""}},
           [](const Params&) { return std::make_unique<SupplyAgreement>(); }};
 }
 

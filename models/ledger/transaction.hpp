@@ -23,7 +23,7 @@ struct Transaction {
   uint64_t nonce = 0;            // per sender, from 1: replays and duplicates are refused
   uint64_t fee = 0;              // in the smallest currency unit; orders the mempool
   uint64_t recipient = 0;        // payments: the payee; otherwise the contract or registry
-  int64_t amount = 0;            // payments: value transferred
+  int64_t amount = 0;            // payments: value transferred; contract calls: value attached
   std::vector<uint8_t> payload;  // what models read (a Merkle root for an anchor, call data)
   uint32_t declared_bytes = 0;   // the payload's size on the wire, at least payload.size()
   int64_t submitted_ns = 0;

@@ -47,9 +47,10 @@ TEST(ContractConservation, SumOfBalancesConstantAcrossTheLibrary) {
     std::string method;
     Args args;
     int64_t value;
+    CallStatus expected = CallStatus::kOk;  // a refusal is a failed call, reverted
   };
   const std::vector<Step> steps{
-      {kBuyer, kEscrow, "fund", {}, 9'999},  // refused: the value goes back
+      {kBuyer, kEscrow, "fund", {}, 9'999, CallStatus::kFailed},  // the value goes back
       {kBuyer, kEscrow, "fund", {}, 10'000},
       {kBuyer, kEscrow, "milestone", {uint64_t{1}}, 0},
       {kSeller, kEscrow, "deliver", e.delivery(), 0},
@@ -71,6 +72,7 @@ TEST(ContractConservation, SumOfBalancesConstantAcrossTheLibrary) {
     l.now_ns = static_cast<int64_t>(i) * kDayNs;
     const CallResult r = l.call(s.sender, s.contract, s.method, s.args, s.value);
     gas_paid += static_cast<int64_t>(r.gas_used);
+    EXPECT_EQ(r.status, s.expected) << "step " << i << " " << s.method << " " << r.reason;
     EXPECT_EQ(l.total(), total) << "step " << i << " " << s.method << " " << r.reason;
     EXPECT_EQ(l.state.balance(kFeeAccount), gas_paid) << "step " << i;  // gas price 1
   }

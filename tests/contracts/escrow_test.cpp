@@ -79,15 +79,111 @@ TEST_F(EscrowTest, ExcursionRefusesDeliveryAndIsRecordedThenRefundAfterExpiry) {
   ASSERT_TRUE(d.ok()) << d.reason;
   EXPECT_EQ(d.output, "refused");
   EXPECT_EQ(l.state.get(storage_key(kEscrow, "excursions")), "1");
-  EXPECT_EQ(status(), "funded");
-  EXPECT_EQ(l.call(kBuyer, kEscrow, "refund").reason, "deadline not passed");
-  l.now_ns = 10 * kDayNs + 1;
+  EXPECT_EQ(status(), "spoiled");  // sticky: no second delivery with a better record
+  const Evidence clean =
+      anchor_evidence(l.state, {5.0, 6.0}, kTag, sensors::Checkpoint::kPortOfDischarge, 2);
+  EXPECT_EQ(l.call(kSeller, kEscrow, "deliver", clean.delivery()).reason,
+            "spoiled: a delivery was refused for excursions");
+  // The seller may not refund before the deadline; the buyer takes the money back at once.
+  EXPECT_EQ(l.call(kSeller, kEscrow, "refund").reason, "deadline not passed");
   const int64_t buyer0 = l.state.balance(kBuyer);
   const CallResult r = l.call(kBuyer, kEscrow, "refund");
   ASSERT_TRUE(r.ok()) << r.reason;
   EXPECT_EQ(l.state.balance(kBuyer), buyer0 + kAmount - static_cast<int64_t>(r.gas_used));
   EXPECT_EQ(status(), "refunded");
   EXPECT_EQ(l.call(kSeller, kEscrow, "deliver", e.delivery()).reason, "not funded");
+}
+
+TEST_F(EscrowTest, UndeliveredRefundOnlyAfterTheDeadline) {
+  fund();
+  EXPECT_EQ(l.call(kBuyer, kEscrow, "refund").reason, "deadline not passed");
+  l.now_ns = 10 * kDayNs + 1;
+  EXPECT_TRUE(l.call(kSeller, kEscrow, "refund").ok());
+  EXPECT_EQ(status(), "refunded");
+}
+
+TEST_F(EscrowTest, ReadingsMustBeConsecutiveAndCoverFundingToTheScan) {
+  fund();  // at time 0; max_gap_ns defaults to 1 h
+  // Skipping reading 2 (seq 1, 3): a gap in the record, where an excursion could hide.
+  const Evidence e =
+      anchor_evidence(l.state, {5.0, 9.9, 6.0}, kTag, sensors::Checkpoint::kPortOfDischarge, 1);
+  std::vector<Value> skip = e.delivery().values();
+  skip.erase(skip.begin() + 4, skip.begin() + 6);
+  EXPECT_EQ(l.call(kSeller, kEscrow, "deliver", Args(skip)).reason,
+            "readings must have consecutive sequence numbers");
+  // A record that starts 2 h after funding (readings at 2 h and 2 h + 1 min).
+  const Evidence late = anchor_evidence(
+      l.state, {5.0, 6.0}, kTag, sensors::Checkpoint::kPortOfDischarge, 2, 7'200'000'000'000);
+  EXPECT_EQ(l.call(kSeller, kEscrow, "deliver", late.delivery()).reason,
+            "the record starts too late");
+  // A record that ends 2 h before the scan: the first two readings of a batch whose scan is at
+  // the third (at 1 min, 2 h 1 min, 4 h 1 min).
+  const Evidence early =
+      anchor_evidence(l.state, {5.0, 6.0, 7.0}, kTag, sensors::Checkpoint::kPortOfDischarge, 3,
+                      60'000'000'000, 7'200'000'000'000);
+  std::vector<Value> cut = early.delivery().values();
+  cut.resize(6);  // scan, anchor, readings 1 and 2
+  EXPECT_EQ(l.call(kSeller, kEscrow, "deliver", Args(cut)).reason, "the record ends too early");
+  EXPECT_EQ(status(), "funded");
+  EXPECT_TRUE(l.call(kSeller, kEscrow, "deliver", early.delivery()).ok());
+}
+
+TEST_F(EscrowTest, SpoiledGoodsCanBeDisputedAndAnUnresolvedDisputeExpiresToTheBuyer) {
+  fund();
+  const Evidence e =
+      anchor_evidence(l.state, {5.0, 12.0}, kTag, sensors::Checkpoint::kPortOfDischarge);
+  l.now_ns = kDayNs;
+  ASSERT_EQ(l.call(kSeller, kEscrow, "deliver", e.delivery()).output, "refused");
+  ASSERT_TRUE(l.call(kBuyer, kEscrow, "dispute").ok());  // days after the refusal: no window
+  EXPECT_EQ(status(), "disputed");
+  // The arbiter has 30 days (the default arbiter_timeout_ns).
+  l.now_ns = kDayNs + 30 * kDayNs - 1;
+  EXPECT_EQ(l.call(kSeller, kEscrow, "expire_dispute").reason, "the arbiter may still resolve");
+  l.now_ns = kDayNs + 30 * kDayNs;
+  const int64_t buyer0 = l.state.balance(kBuyer);
+  const CallResult r = l.call(kSeller, kEscrow, "expire_dispute");  // anyone may close it
+  ASSERT_TRUE(r.ok()) << r.reason;
+  EXPECT_EQ(status(), "expired");
+  EXPECT_EQ(l.state.balance(kBuyer), buyer0 + kAmount);  // the seller paid the gas
+  EXPECT_EQ(l.call(kArbiter, kEscrow, "resolve", {uint64_t{5'000}}).reason, "not disputed");
+}
+
+TEST_F(EscrowTest, GoodsWithoutAColdChainAreDeliveredByTheScanAlone) {
+  Ledger dry;
+  dry.state.set_balance(kBuyer, 1'000'000);
+  dry.state.set_balance(kSeller, 1'000'000);
+  dry.deploy("escrow", kEscrow,
+             {{"buyer", "10"},
+              {"seller", "11"},
+              {"amount", "100"},
+              {"tag", std::to_string(kTag)},
+              {"scanner_key", key_hex(kScanner)},
+              {"deadline_ns", std::to_string(kDayNs)}});
+  ASSERT_TRUE(dry.call(kBuyer, kEscrow, "fund", {}, 100).ok());
+  const Evidence e = anchor_evidence(dry.state, {5.0}, kTag, sensors::Checkpoint::kPortOfDischarge);
+  EXPECT_EQ(dry.call(kSeller, kEscrow, "deliver", e.delivery()).reason,
+            "no sensor: the delivery is the scan only");
+  const CallResult d = dry.call(kSeller, kEscrow, "deliver", {e.scan_proof(), e.anchor});
+  ASSERT_TRUE(d.ok()) << d.reason;
+  EXPECT_EQ(dry.query(kEscrow, "status"), "delivered");
+}
+
+TEST_F(EscrowTest, HugeAmountsFailInsteadOfOverflowing) {
+  Ledger big;
+  big.state.set_balance(kBuyer, INT64_MAX);
+  big.deploy("escrow", kEscrow,
+             {{"buyer", "10"},
+              {"seller", "11"},
+              {"amount", std::to_string(INT64_MAX / 2)},
+              {"tag", "1"},
+              {"scanner_key", key_hex(kScanner)},
+              {"milestones", "5000"},
+              {"deadline_ns", std::to_string(kDayNs)}});
+  ASSERT_TRUE(big.call(kBuyer, kEscrow, "fund", {}, INT64_MAX / 2).ok());
+  // amount x 5,000 basis points overflows int64: the call fails, nothing is paid.
+  const CallResult r = big.call(kBuyer, kEscrow, "milestone", {uint64_t{0}});
+  EXPECT_EQ(r.reason, "arithmetic overflow");
+  EXPECT_EQ(big.state.balance(kSeller), 0);
 }
 
 TEST_F(EscrowTest, RefundAfterMilestoneReturnsOnlyTheRest) {

@@ -55,7 +55,8 @@ struct Ledger {
 };
 
 // One anchored gateway batch: an upload of temperature readings of kSensor (seq 1..n, the given
-// values) and a scan of `tag` at `checkpoint` by kScanner.
+// values, taken at first_ns, first_ns + step_ns, ...) and a scan of `tag` at `checkpoint` by
+// kScanner at the time of the last reading.
 struct Evidence {
   sensors::Upload upload;
   sensors::RfidScan scan;
@@ -93,8 +94,9 @@ struct Evidence {
 };
 
 inline Evidence anchor_evidence(ledger::WorldState& state, const std::vector<double>& temps,
-                                uint64_t tag, sensors::Checkpoint checkpoint,
-                                uint64_t batch_id = 1) {
+                                uint64_t tag, sensors::Checkpoint checkpoint, uint64_t batch_id = 1,
+                                int64_t first_ns = 60'000'000'000,
+                                int64_t step_ns = 60'000'000'000) {
   Evidence e;
   e.batch_id = batch_id;
   std::vector<sensors::Reading> rs;
@@ -102,7 +104,7 @@ inline Evidence anchor_evidence(ledger::WorldState& state, const std::vector<dou
     sensors::Reading r;
     r.device = kSensor;
     r.seq = i + 1;
-    r.t = sim::SimTime::from_ns(static_cast<int64_t>(i + 1) * 60'000'000'000);
+    r.t = sim::SimTime::from_ns(first_ns + static_cast<int64_t>(i) * step_ns);
     r.value = {temps[i], 0};
     rs.push_back(r);
   }

@@ -73,5 +73,17 @@ TEST_F(ProvenanceTest, OnlyTheOwnerActs) {
   EXPECT_EQ(l.query(kRegistry, "suspect", {uint64_t{99}}), "unknown");
 }
 
+TEST(Provenance, OnlyListedProducersRegister) {
+  Ledger l;
+  for (uint64_t a : {kMaker, kShop, kForger}) l.state.set_balance(a, 1'000'000);
+  l.deploy("provenance", kRegistry, {{"producers", "10,12"}});
+  EXPECT_EQ(l.call(kForger, kRegistry, "register", {uint64_t{1}}).reason,
+            "only a listed producer registers");
+  EXPECT_EQ(l.query(kRegistry, "suspect", {uint64_t{1}}), "unknown");
+  EXPECT_TRUE(l.call(kMaker, kRegistry, "register", {uint64_t{1}}).ok());
+  EXPECT_TRUE(l.call(kShop, kRegistry, "register", {uint64_t{2}}).ok());
+  EXPECT_EQ(l.query(kRegistry, "suspect", {uint64_t{1}}), "incomplete");
+}
+
 }  // namespace
 }  // namespace tradesim::contracts

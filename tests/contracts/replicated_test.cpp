@@ -3,7 +3,10 @@
 // the same state root, and a replica that started from a corrupted state ends on another root.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "models/consensus/client.hpp"
+#include "models/consensus/divergence.hpp"
 #include "models/consensus/pbft.hpp"
 #include "models/consensus/submitter.hpp"
 #include "tests/contracts/fixtures.hpp"
@@ -64,6 +67,16 @@ TEST(ContractReplication, EveryReplicaExecutesTheCallsAndAgreesOnTheRoot) {
     replicas.push_back(&engine.emplace_node<consensus::PbftReplica>(
         ids[i], site, ids, i, kSeedRun, consensus::PbftParams{}, ledger, &shared));
   }
+  // Every replica's block roots, compared per height as the consortium scenario does. The
+  // corrupted replica's state has its own root, so the ExecutionMemo (keyed by the state root
+  // before the block) never hands it the honest replicas' result: it really executes every
+  // block itself.
+  std::vector<sim::NodeId> divergent;
+  consensus::StateDivergence divergence(4,
+                                        [&](sim::NodeId v, uint64_t) { divergent.push_back(v); });
+  shared.observer.block_committed = [&](sim::NodeId v, const ledger::Block& b, sim::SimTime) {
+    divergence.committed(v, b.header.height, b.header.state_root);
+  };
   // Replica 3 starts from a corrupted copy: one registration already there.
   auto corrupted = std::make_shared<ledger::WorldState>(*genesis);
   corrupted->put(storage_key(kProvenance, "item/5/owner"), "666");
@@ -76,6 +89,17 @@ TEST(ContractReplication, EveryReplicaExecutesTheCallsAndAgreesOnTheRoot) {
     EXPECT_EQ(replicas[i]->state_root(), replicas[0]->state_root()) << "replica " << i;
   }
   EXPECT_NE(replicas[3]->state_root(), replicas[0]->state_root());  // detectable by its root
+  divergence.finish();
+  // Replica 3 diverges at every height the others also reached (its genesis differs already);
+  // the others never.
+  ASSERT_GT(replicas[0]->chain().height(), 0u);
+  EXPECT_EQ(divergence.divergences(),
+            std::min(replicas[3]->chain().height(), replicas[0]->chain().height()));
+  EXPECT_EQ(std::count(divergent.begin(), divergent.end(), sim::NodeId{3}),
+            static_cast<std::ptrdiff_t>(divergent.size()));
+  // The memo executed each block twice: once on the honest state, once on the corrupted one.
+  EXPECT_EQ(shared.execution.executions(),
+            replicas[0]->chain().height() + replicas[3]->chain().height());
   const ledger::WorldState& s = replicas[0]->state();
   EXPECT_EQ(s.get(storage_key(kProvenance, "item/40/owner")), std::to_string(kSubmitter));
   // The corrupted replica saw item 5 as a duplicate registration: another history.

@@ -297,6 +297,56 @@ TEST(ContractDeployer, BadTypeParameterOrValueFailsAndChargesGas) {
   EXPECT_FALSE(deployment(s, contract_address(kAlice, 5)));
 }
 
+TEST(ContractGas, CallBelowTheMinimumGasPriceRunsNothing) {
+  const ContractRegistry reg = registry();
+  const Runtime runtime(reg, {.min_gas_price = 5});
+  ledger::WorldState s = genesis(reg);
+  const auto low = ledger::seal(
+      call_tx(kAlice, 1, {60'000, 4, "put", {std::string("k"), std::string("v")}}, 0, 3));
+  const auto body = ledger::make_batch({low});
+  consensus::ExecutionMemo memo;
+  const auto shared = std::make_shared<const ledger::WorldState>(s);
+  const auto r = memo.apply(shared, shared->root(), *body, kFeeAccount, &runtime, {1, 0});
+  EXPECT_FALSE((*r.applied)[0]);
+  ASSERT_TRUE(r.receipts && (*r.receipts)[0]);
+  EXPECT_EQ((*r.receipts)[0]->status, static_cast<uint8_t>(CallStatus::kGasPriceTooLow));
+  EXPECT_EQ(r.gas_used, 0u);
+  EXPECT_FALSE(r.state->get(storage_key(kContract, "k")));
+  EXPECT_EQ(r.state->balance(kAlice), 1'000'000 - 3);  // the inclusion fee only
+  EXPECT_EQ(r.state->get("nonce/" + std::to_string(kAlice)), "1");
+  // At the minimum it runs.
+  EXPECT_TRUE(
+      runtime
+          .call(s, call_tx(kAlice, 1, {60'000, 5, "put", {std::string("k"), std::string("v")}}),
+                {1, 0}, kFeeAccount)
+          .ok());
+}
+
+TEST(ContractGas, BlockGasLimitSkipsCallsThatDoNotFit) {
+  // Cap 100,000; each call asks for 40,000. The block counts the gas used so far, and runs a
+  // call only if used + its limit fits under the cap.
+  const ContractRegistry reg = registry();
+  const Runtime runtime(reg, {.block_gas_limit = 100'000});
+  std::vector<ledger::TxPtr> txs;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    txs.push_back(ledger::seal(call_tx(kAlice, i, {40'000, 1, "burn", {}}, 0, 2)));
+  }
+  const auto body = ledger::make_batch(std::move(txs));
+  const auto g = std::make_shared<const ledger::WorldState>(genesis(reg));
+  consensus::ExecutionMemo memo;
+  const auto r = memo.apply(g, g->root(), *body, kFeeAccount, &runtime, {1, 0});
+  // Each burn uses its whole 40,000 (out of gas): 40,000 + 40,000 used, then 80,000 + 40,000 >
+  // 100,000: the third is not run, pays its fee (2) and nonce only.
+  ASSERT_TRUE(r.receipts);
+  EXPECT_EQ((*r.receipts)[0]->status, static_cast<uint8_t>(CallStatus::kOutOfGas));
+  EXPECT_EQ((*r.receipts)[1]->status, static_cast<uint8_t>(CallStatus::kOutOfGas));
+  EXPECT_EQ((*r.receipts)[2]->status, static_cast<uint8_t>(CallStatus::kBlockGasLimit));
+  EXPECT_FALSE((*r.applied)[2]);
+  EXPECT_EQ(r.gas_used, 80'000u);
+  EXPECT_EQ(r.state->balance(kAlice), 1'000'000 - 80'000 - 3 * 2);
+  EXPECT_EQ(r.state->get("nonce/" + std::to_string(kAlice)), "3");
+}
+
 std::shared_ptr<const ledger::TxBatch> block_of_calls() {
   std::vector<ledger::TxPtr> txs;
   for (uint64_t i = 1; i <= 20; ++i) {
@@ -337,12 +387,18 @@ TEST(ContractRuntime, CorruptedStateGivesADifferentRoot) {
   consensus::ExecutionMemo memo;
   const auto honest = std::make_shared<const ledger::WorldState>(genesis(reg));
   ledger::WorldState corrupted_state = genesis(reg);
-  corrupted_state.put(storage_key(kContract, "3"), "forged");  // a value a call later reads over
+  // The contract's balance, which every "pay" call of the block reads: with 150 instead of
+  // 5,000 only the first payment of 100 goes through, so the execution itself differs (not
+  // only the corrupted entry).
+  corrupted_state.set_balance(kContract, 150);
   const auto corrupted = std::make_shared<const ledger::WorldState>(corrupted_state);
   const auto r1 = memo.apply(honest, honest->root(), *body, kFeeAccount, &runtime, {7, 1'000});
   const auto r2 =
       memo.apply(corrupted, corrupted->root(), *body, kFeeAccount, &runtime, {7, 1'000});
-  EXPECT_NE(r1.root, r2.root);  // the block header's state root exposes it
+  EXPECT_NE(r1.root, r2.root);          // the block header's state root exposes it
+  EXPECT_NE(*r1.applied, *r2.applied);  // calls 6, 9, ... failed on the corrupted replica
+  EXPECT_FALSE((*r2.applied)[5]);
+  EXPECT_TRUE((*r1.applied)[5]);
   // The same body at another height is another execution, not a memo hit.
   const auto r3 = memo.apply(honest, honest->root(), *body, kFeeAccount, &runtime, {8, 1'000});
   EXPECT_EQ(memo.executions(), 3u);
