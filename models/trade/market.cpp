@@ -485,17 +485,26 @@ class Marketplace : public sim::Node {
     // Ledger: the buyer deploys an escrow for this order (its address follows from the buyer's
     // account and nonce), then funds it.
     o.escrow = contracts::contract_address(buyer, nonces_[buyer] + 1);
-    contracts::Args args{
-        std::string("escrow"), std::string("buyer"), std::to_string(buyer), std::string("seller"),
-        std::to_string(s.account), std::string("amount"), std::to_string(price), std::string("tag"),
-        std::to_string(o.tag), std::string("destination"), std::to_string(kScanCheckpoint),
-        std::string("scanner_key"), ledger::to_hex(scanner_key()), std::string("deadline_ns"),
-        std::to_string((ctx.now() + p_.deadline).ns()), std::string("dispute_window_ns"),
-        std::to_string(p_.dispute_window.ns()), std::string("arbiter"),
-        std::to_string(platform_account()),
-        // No cold chain: the RFID scan is the whole proof of delivery.
-        std::string("sensor"), std::string("0"), std::string("sensor_key"),
-        ledger::to_hex(scanner_key()), std::string("min_readings"), std::string("0")};
+    contracts::Args args{std::string("escrow"),
+                         std::string("buyer"),
+                         std::to_string(buyer),
+                         std::string("seller"),
+                         std::to_string(s.account),
+                         std::string("amount"),
+                         std::to_string(price),
+                         std::string("tag"),
+                         std::to_string(o.tag),
+                         std::string("destination"),
+                         std::to_string(kScanCheckpoint),
+                         std::string("scanner_key"),
+                         ledger::to_hex(scanner_key()),
+                         std::string("deadline_ns"),
+                         std::to_string((ctx.now() + p_.deadline).ns()),
+                         std::string("dispute_window_ns"),
+                         std::to_string(p_.dispute_window.ns()),
+                         std::string("arbiter"),
+                         std::to_string(platform_account())};
+    // No cold chain (no sensor_key): the RFID scan is the whole proof of delivery.
     order_call(ctx, id, buyer, contracts::kDeployer, "deploy", std::move(args), 0,
                [this](sim::Context& c, Order& order, bool ok) {
                  if (!ok) return settle(c, order, Outcome::kRefunded);  // nothing was paid
