@@ -356,7 +356,7 @@ Validator::Snapshot Validator::snapshot(uint64_t above_height, uint64_t to_heigh
 uint32_t Validator::snapshot_bytes(const Snapshot& s) {
   uint64_t bytes = 8;
   for (const ledger::Block& b : s.blocks) bytes += b.wire_size();
-  for (const auto& [key, entry] : s.state->entries()) bytes += key.size() + entry.value.size() + 8;
+  bytes += s.state->entry_bytes();
   bytes += s.state->record_bytes();
   return static_cast<uint32_t>(std::min<uint64_t>(bytes, UINT32_MAX));
 }

@@ -9,20 +9,18 @@
 namespace tradesim::ledger {
 
 std::optional<std::string> WorldState::get(const std::string& key) const {
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second.value;
+  const Entry* entry = entries_.find(key);
+  if (entry == nullptr) return std::nullopt;
+  return entry->value;
 }
 
 uint64_t WorldState::version(const std::string& key) const {
-  const auto it = entries_.find(key);
-  return it == entries_.end() ? 0 : it->second.version;
+  const Entry* entry = entries_.find(key);
+  return entry == nullptr ? 0 : entry->version;
 }
 
 void WorldState::put(const std::string& key, std::string value) {
-  Entry& e = entries_[key];
-  e.value = std::move(value);
-  ++e.version;
+  entries_.put(key, std::move(value));
 }
 
 int64_t WorldState::balance(uint64_t account) const {
@@ -90,17 +88,7 @@ std::optional<WorldState::Record> WorldState::record(const Digest& id) const {
 }
 
 Digest WorldState::root() const {
-  std::vector<Digest> leaves;
-  leaves.reserve(entries_.size());
-  for (const auto& [key, entry] : entries_) {
-    leaves.push_back(merkle_leaf(Sha256()
-                                     .update(key)
-                                     .update(std::string_view("\0", 1))
-                                     .update(entry.value)
-                                     .update_u64(entry.version)
-                                     .finish()));
-  }
-  const Digest kv = merkle_root(leaves);
+  const Digest& kv = entries_.root();
   if (records_ == 0) return kv;
   Sha256 h;
   h.update(std::string_view("state")).update(kv).update_u64(records_);

@@ -3,25 +3,23 @@
 // that computes a different state is detected.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "models/ledger/call_executor.hpp"
+#include "models/ledger/state_tree.hpp"
 #include "models/ledger/transaction.hpp"
 
 namespace tradesim::ledger {
 
 class WorldState {
  public:
-  struct Entry {
-    std::string value;
-    uint64_t version;
-  };
+  using Entry = StateTree::Entry;
   std::optional<std::string> get(const std::string& key) const;
   uint64_t version(const std::string& key) const;
   void put(const std::string& key, std::string value);
@@ -37,11 +35,21 @@ class WorldState {
   CallOutcome apply(const Transaction& tx, uint64_t fee_account, const CallExecutor* executor,
                     const BlockInfo& block);
 
-  // The Merkle root over (key, value, version) in key order; with records, the hash of that root,
-  // the record count and the records' Merkle mountain range peaks.
+  // The root of the Merkle treap of (key, value, version) (StateTree); with records, the hash
+  // of that root, the record count and the records' Merkle mountain range peaks. O(1).
   Digest root() const;
   size_t size() const { return entries_.size(); }
-  const std::map<std::string, Entry>& entries() const { return entries_; }
+  // Sum over entries of key size + value size + 8, for state transfer.
+  uint64_t entry_bytes() const { return entries_.entry_bytes(); }
+  // Visits every (key, Entry) in key order; those whose key starts with `prefix`.
+  template <class F>
+  void for_each(F&& visit) const {
+    entries_.for_each(std::forward<F>(visit));
+  }
+  template <class F>
+  void for_each_prefix(std::string_view prefix, F&& visit) const {
+    entries_.for_each_prefix(prefix, std::forward<F>(visit));
+  }
 
   // Records (sensor anchors, provenance events), in commit order. They are only ever appended,
   // so copies of a state share them (a state is copied for every block executed: a copied map
@@ -63,7 +71,9 @@ class WorldState {
     std::vector<Record> items;
     std::unordered_map<Digest, size_t, DigestHash> index;
   };
-  std::map<std::string, Entry> entries_;
+  // Copied in O(1): the nodes are immutable and shared between copies (a state is copied for
+  // every block executed).
+  StateTree entries_;
   // The first records_ items of log_ are this state's; a state that appends while log_ holds
   // more (a sibling appended first: a fork) takes a copy of its own prefix.
   std::shared_ptr<Log> log_;

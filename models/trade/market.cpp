@@ -1404,9 +1404,9 @@ void build(sim::World& world) {
         if (!engine.is_up(v)) continue;
         const auto& state = static_cast<const consensus::Validator&>(engine.node(v)).state();
         int64_t total = 0;
-        for (const auto& [key, entry] : state.entries()) {
-          if (key.rfind("balance/", 0) == 0) total += state.balance(std::stoull(key.substr(8)));
-        }
+        state.for_each_prefix("balance/", [&](const std::string& key, const auto&) {
+          total += state.balance(std::stoull(key.substr(8)));
+        });
         mm.set_summary("market.ledger_money_drift", static_cast<double>(total - rp->genesis_money),
                        "cents",
                        "sum of all ledger balances at the end minus at genesis (fees and gas "

@@ -47,9 +47,8 @@ struct Ledger {
   }
   int64_t total() const {
     int64_t sum = 0;
-    for (const auto& [key, entry] : state.entries()) {
-      if (key.rfind("balance/", 0) == 0) sum += std::stoll(entry.value);
-    }
+    state.for_each_prefix(
+        "balance/", [&](const std::string&, const auto& entry) { sum += std::stoll(entry.value); });
     return sum;
   }
 };

@@ -78,9 +78,8 @@ ledger::Transaction call_tx(uint64_t sender, uint64_t nonce, CallData call, int6
 
 int64_t total(const ledger::WorldState& s) {
   int64_t sum = 0;
-  for (const auto& [key, entry] : s.entries()) {
-    if (key.rfind("balance/", 0) == 0) sum += std::stoll(entry.value);
-  }
+  s.for_each_prefix("balance/",
+                    [&](const std::string&, const auto& entry) { sum += std::stoll(entry.value); });
   return sum;
 }
 
