@@ -18,9 +18,7 @@ class FrameworkAgreement : public Contract {
     if (method == "delivered") return delivered(api, args);
     if (method == "top_up") return top_up(api);
     if (method == "release") return release(api);
-    if (method == "settlement") {
-      return api.ret(api.get("settled/" + std::to_string(args.u64(0))).value_or(""));
-    }
+    if (method == "settlement") return settlement(api, args);
     if (method == "bond") return api.ret(std::to_string(api.balance(api.self())));
     api.fail("framework_agreement: no method " + std::string(method));
   }
@@ -50,7 +48,10 @@ class FrameworkAgreement : public Contract {
     const bool out_of_spec = args.u64(1) != 0;
     const auto registered = api.get("order/" + id);
     api.require(registered.has_value(), "order " + id + " not registered");
-    api.require(!api.get("settled/" + id), "order " + id + " already settled");
+    // "<value> <due_ns>", and once settled " <days late> <penalty due> <penalty paid>" appended
+    // (one storage entry per order keeps the state, which every block rehashes, small).
+    api.require(std::count(registered->begin(), registered->end(), ' ') == 1,
+                "order " + id + " already settled");
     const size_t space = registered->find(' ');
     const int64_t value = std::stoll(registered->substr(0, space));
     const int64_t due_ns = std::stoll(registered->substr(space + 1));
@@ -61,12 +62,21 @@ class FrameworkAgreement : public Contract {
                           api.param_i64("penalty_cap_bp"), api.param_i64("defect_bp"));
     const int64_t paid = std::min(due, api.balance(api.self()));
     if (paid > 0) api.transfer(api.param_u64("buyer"), paid);
-    api.put("settled/" + id,
-            std::to_string(days) + " " + std::to_string(due) + " " + std::to_string(paid));
+    api.put("order/" + id, *registered + " " + std::to_string(days) + " " + std::to_string(due) +
+                               " " + std::to_string(paid));
     api.put_i64("open", api.get_i64("open") - 1);
     if (due > 0) {
       api.emit("penalty", id + " due=" + std::to_string(due) + " paid=" + std::to_string(paid));
     }
+  }
+
+  // "<days late> <penalty due> <penalty paid>" of a settled order, "" otherwise.
+  static void settlement(Api& api, const Args& args) {
+    const std::string entry = api.get("order/" + std::to_string(args.u64(0))).value_or("");
+    if (std::count(entry.begin(), entry.end(), ' ') != 4) return api.ret("");
+    size_t at = entry.find(' ');
+    at = entry.find(' ', at + 1);
+    api.ret(entry.substr(at + 1));
   }
 
   static void top_up(Api& api) {

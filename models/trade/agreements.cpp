@@ -332,7 +332,9 @@ class ContractDesk : public sim::Node, public ContractHooks {
         return;
       }
       a.penalty_paid = paid;
-      if (due == 0) {
+      if (due != a.penalty_due) {
+        a.settled_by = "mismatch";  // the contract and the rule disagree (a test catches it)
+      } else if (due == 0) {
         a.settled_by = "on_time";
       } else if (paid > 0) {
         a.settled_by = "ledger";
@@ -396,7 +398,7 @@ std::vector<Field> contract_fields() {
           "every order is due `delivery` after it is placed; late or out-of-spec deliveries owe "
           "a penalty (docs/trade.md).",
           {Field::scalar("enabled", FieldType::kBool, "false", "agreements in force"),
-           Field::scalar("delivery", FieldType::kDuration, "60d",
+           Field::scalar("delivery", FieldType::kDuration, "75d",
                          "promised lead time: order placed to received by the importer")
                .at_least(0),
            Field::scalar("penalty_per_day", FieldType::kPercent, "0.5%",

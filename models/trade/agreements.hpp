@@ -16,7 +16,7 @@ namespace tradesim::trade {
 
 struct AgreementParams {
   bool enabled = false;
-  sim::Duration delivery = sim::Duration::from_ns(60 * sim::units::kDay);  // promised lead time
+  sim::Duration delivery = sim::Duration::from_ns(75 * sim::units::kDay);  // promised lead time
   double penalty_per_day = 0.005;  // share of the order value per day late
   double penalty_cap = 0.10;       // the lateness penalty's cap, share of the order value
   double quality_penalty = 0.05;   // per order out of spec, share of the order value
