@@ -2,6 +2,7 @@
 #include "models/contracts/library.hpp"
 
 #include "models/contracts/escrow.hpp"
+#include "models/contracts/framework_agreement.hpp"
 #include "models/contracts/invoice_registry.hpp"
 #include "models/contracts/provenance.hpp"
 #include "models/contracts/reputation.hpp"
@@ -11,6 +12,7 @@ namespace tradesim::contracts {
 
 void add_library(ContractRegistry& registry) {
   registry.add(escrow_contract());
+  registry.add(framework_agreement_contract());
   registry.add(invoice_registry_contract());
   registry.add(provenance_contract());
   registry.add(supply_agreement_contract());

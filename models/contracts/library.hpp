@@ -5,7 +5,7 @@
 
 namespace tradesim::contracts {
 
-// escrow, invoice_registry, provenance, supply_agreement, reputation.
+// escrow, framework_agreement, invoice_registry, provenance, supply_agreement, reputation.
 void add_library(ContractRegistry& registry);
 
 }  // namespace tradesim::contracts

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "models/supply/gravity.hpp"
+#include "models/trade/agreements.hpp"
 #include "models/trade/trade.hpp"
 #include "sim/engine.hpp"
 
@@ -560,6 +561,9 @@ void build(sim::World& world) {
     }
   }
 
+  // --- Supply agreements and invoice financing (docs/trade.md).
+  if (!build_contracts(world, w, run->importers, importer_ids, exporter_ids, site, ledger)) return;
+
   // Trade nodes carry goods, vessels and clearances in their timers and messages: a crash would
   // lose them untracked. Disruptions of the trade world are its shocks.
   if (const sim::ConfigNode* timeline = s.root().at_path("timeline");
@@ -1009,7 +1013,8 @@ void register_model(sim::Registry& registry) {
                     .at_least(0),
                 Field::scalar("freight_per_teu_km", FieldType::kFloat, "0.08",
                               "USD per container and km at sea")
-                    .at_least(0)})},
+                    .at_least(0)}),
+           contract_fields()[0], contract_fields()[1]},
           /*implicit=*/false));
 
   registry.add_model(sim::ModelSpec{
@@ -1115,6 +1120,47 @@ void register_model(sim::Registry& registry) {
                             world, e, xs, [](Exporter& x, sim::Context&) { x.capacity().add(0); },
                             [](Exporter& x, sim::Context&) { x.capacity().remove(0); });
                       }});
+  registry.add_action(sim::ActionSpec{
+      "breach_contract",
+      "Exporters breach their supply agreements (target: exporters, country:<CC>, ...): "
+      "production takes `delay` longer and `quality_failure` of their shipments are out of "
+      "spec, for the entry's duration.",
+      {Field::scalar("delay", FieldType::kDuration, "0d", "extra production time").at_least(0),
+       Field::scalar("quality_failure", FieldType::kPercent, "0%",
+                     "share of shipments out of specification")},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto xs = nodes_of<Exporter>(world, e, "exporter");
+        const sim::Duration delay =
+            sim::Duration::parse(e.param("delay").empty() ? "0d" : e.param("delay"));
+        const double q = e.param("quality_failure").empty()
+                             ? 0.0
+                             : sim::parse_percent(e.param("quality_failure"));
+        const sim::Duration lead =
+            world.scenario().duration("trade.exporters.production_lead_time");
+        over<Exporter>(
+            world, e, xs, [delay, q](Exporter& x, sim::Context&) { x.add_breach(delay, q); },
+            [delay, q, lead](Exporter& x, sim::Context& ctx) {
+              x.remove_breach(delay, q);
+              // Production started in the window is still delayed: its shipments count too.
+              x.breach_marked_until =
+                  std::max(x.breach_marked_until, ctx.now() + lead + delay + kDay);
+            });
+      }});
+  registry.add_action(sim::ActionSpec{
+      "double_financing",
+      "Exporters present a `share` of their invoices to a second bank (target: exporters, ...) "
+      "for the entry's duration, and default at its end: without the ledger the second advance "
+      "is lost; with it the invoice registry refuses it.",
+      {Field::scalar("share", FieldType::kPercent, "100%", "share of invoices presented twice")},
+      true,
+      [](sim::World& world, const sim::TimelineEntry& e) {
+        const auto xs = nodes_of<Exporter>(world, e, "exporter");
+        const double share = e.param("share").empty() ? 1.0 : sim::parse_percent(e.param("share"));
+        over<Exporter>(
+            world, e, xs, [share](Exporter& x, sim::Context&) { x.add_fraud(share); },
+            [share](Exporter& x, sim::Context&) { x.remove_fraud(share); });
+      }});
   registry.add_action(sim::ActionSpec{
       "customs_slowdown",
       "Customs take `factor` times longer (target: customs, customs:<CC>, country:<CC>).",

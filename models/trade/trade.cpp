@@ -23,6 +23,14 @@ Duration lognormal(Duration median, sim::Rng& rng) {
 }
 }  // namespace
 
+double keyed_uniform(uint64_t id, uint64_t salt) {
+  uint64_t z = id * 0x9e3779b97f4a7c15ULL + salt;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
 // ---- TradeWorld
 // ----------------------------------------------------------------------------------
 
@@ -41,6 +49,16 @@ void TradeWorld::set_sourcing(uint32_t port, std::vector<sim::NodeId> exporters,
   }
   for (double& c : s.cumulative) c /= sum;
   sourcing_[port] = std::move(s);
+}
+
+double TradeWorld::sourcing_share(uint32_t port, sim::NodeId exporter) const {
+  const auto it = sourcing_.find(port);
+  if (it == sourcing_.end()) return 0;
+  const Sourcing& s = it->second;
+  for (size_t i = 0; i < s.exporters.size(); ++i) {
+    if (s.exporters[i] == exporter) return s.cumulative[i] - (i == 0 ? 0.0 : s.cumulative[i - 1]);
+  }
+  return 0;
 }
 
 sim::NodeId TradeWorld::pick_exporter(uint32_t port, sim::Rng& rng) const {
@@ -143,6 +161,7 @@ void Importer::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& ms
     g.at_importers -= shipped;
     g.sold += shipped;
     if (world_->delivered) world_->delivered(s);
+    if (world_->contracts) world_->contracts->received(ctx, s);
     if (!world_->params().pay_in_advance) pay(ctx, s.order, s.exporter, s.units);
   }
 }
@@ -180,6 +199,7 @@ void Importer::review(sim::Context& ctx) {
                         true};
       ctx.send(exporter, sim::Message::make(order, 64));
       if (world_->orders) world_->orders->add();
+      if (world_->contracts) world_->contracts->ordered(ctx, order, exporter);
       if (p.pay_in_advance) pay(ctx, order.id, exporter, units);
     }
   }
@@ -196,6 +216,7 @@ void Importer::review(sim::Context& ctx) {
                     false};
   ctx.send(exporter, sim::Message::make(order, 64));
   if (world_->orders) world_->orders->add();
+  if (world_->contracts) world_->contracts->ordered(ctx, order, exporter);
   if (p.pay_in_advance) pay(ctx, order.id, exporter, units);
 }
 
@@ -265,7 +286,10 @@ void Exporter::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
   const double uncovered = owed - planned_;
   const double make = std::min(std::max(0.0, uncovered), capacity_per_day_ * capacity_.product());
   if (make > 0) {
-    pipeline_.emplace_back(ctx.now() + world_->params().production_lead_time, make);
+    // A breach of the agreements in force: production takes the longest extra delay.
+    Duration extra = Duration::zero();
+    for (const Breach& b : breaches_) extra = std::max(extra, b.delay);
+    pipeline_.emplace_back(ctx.now() + world_->params().production_lead_time + extra, make);
     planned_ += make;
   }
   holding_cost_ += world_->params().holding_cost * stock_;
@@ -304,9 +328,27 @@ void Exporter::ship_ready(sim::Context& ctx) {
     s->ordered = o.placed;
     s->produced = ctx.now();
     s->air = o.air;
+    s->breach = !breaches_.empty() ||
+                (breach_marked_until > SimTime::zero() && ctx.now() <= breach_marked_until);
+    double quality_failure = 0;
+    for (const Breach& b : breaches_)
+      quality_failure = std::max(quality_failure, b.quality_failure);
+    s->out_of_spec = quality_failure > 0 && keyed_uniform(s->id, 0x0a11) < quality_failure;
+    double fraud = 0;
+    for (double f : fraud_) fraud = std::max(fraud, f);
+    if (world_->contracts) {
+      world_->contracts->shipped(ctx, *s, fraud > 0 && keyed_uniform(s->id, 0xf4a0d) < fraud);
+    }
     ctx.send(o.air ? world_->air_cargo : world_->ports()[port_].node,
              sim::Message::make(Cargo{s}, 64), {.delay = p.inland_to_port});
   }
+}
+
+void Exporter::remove_breach(Duration delay, double quality_failure) {
+  const auto it = std::find_if(breaches_.begin(), breaches_.end(), [&](const Breach& b) {
+    return b.delay == delay && b.quality_failure == quality_failure;
+  });
+  if (it != breaches_.end()) breaches_.erase(it);
 }
 
 // ---- Port

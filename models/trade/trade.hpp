@@ -39,7 +39,9 @@ struct Shipment {
   double extra_km = 0;  // of which added by re-routing around closures
   double freight = 0;   // cost of its carriage
   bool paid = false;
-  bool air = false;  // expedited by air cargo
+  bool air = false;          // expedited by air cargo
+  bool out_of_spec = false;  // a breach_contract's quality failure (ground truth)
+  bool breach = false;       // shipped while its exporter breached its agreements
 };
 using ShipmentPtr = std::shared_ptr<Shipment>;
 
@@ -134,6 +136,22 @@ struct TradeParams {
 
 class TradeWorld;
 
+// What the supply agreements and invoice financing (models/trade/agreements.hpp) learn from the
+// trade nodes; called in the node's own context.
+class ContractHooks {
+ public:
+  virtual ~ContractHooks() = default;
+  virtual void ordered(sim::Context& ctx, const Order& order, sim::NodeId exporter) = 0;
+  // An exporter handed a shipment to its carrier: its invoice may be financed (twice, by a
+  // fraudulent exporter).
+  virtual void shipped(sim::Context& ctx, const Shipment& s, bool present_twice) = 0;
+  virtual void received(sim::Context& ctx, const Shipment& s) = 0;
+};
+
+// A uniform draw in [0, 1) from an id (SplitMix64): decisions keyed on orders and shipments
+// that must not consume the nodes' random streams (runs without the option stay bit-identical).
+double keyed_uniform(uint64_t id, uint64_t salt);
+
 // ---- Nodes
 // ---------------------------------------------------------------------------------------
 
@@ -173,6 +191,7 @@ class Importer : public sim::Node {
   }
   double units_out() const { return units_out_; }
   double unit_seconds_out() const { return unit_seconds_out_; }
+  double mean_daily_demand() const { return mean_daily_demand_; }
 
  private:
   void review(sim::Context& ctx);
@@ -209,6 +228,19 @@ class Exporter : public sim::Node {
   double holding_cost() const { return holding_cost_; }
   const std::string& country() const { return country_; }
   uint32_t port() const { return port_; }
+  // breach_contract in force: extra production time and a share of shipments out of spec;
+  // double_financing in force: a share of invoices also presented to a second bank.
+  void add_breach(sim::Duration delay, double quality_failure) {
+    breaches_.push_back({delay, quality_failure});
+  }
+  void remove_breach(sim::Duration delay, double quality_failure);
+  void add_fraud(double share) { fraud_.push_back(share); }
+  void remove_fraud(double share) {
+    const auto it = std::find(fraud_.begin(), fraud_.end(), share);
+    if (it != fraud_.end()) fraud_.erase(it);
+  }
+  // Shipments leaving up to this time are marked as breached (the delay outlasts the window).
+  sim::SimTime breach_marked_until = sim::SimTime::zero();
 
  private:
   void ship_ready(sim::Context& ctx);
@@ -225,6 +257,12 @@ class Exporter : public sim::Node {
   std::deque<std::pair<sim::SimTime, double>> pipeline_;  // (ready at, units) in production
   double planned_ = 0;  // units in production or finished, promised to the backlog
   double holding_cost_ = 0;
+  struct Breach {
+    sim::Duration delay;
+    double quality_failure;
+  };
+  std::vector<Breach> breaches_;
+  std::vector<double> fraud_;  // shares of the double_financing actions in force
 };
 
 class Port : public sim::Node {
@@ -384,6 +422,8 @@ class TradeWorld {
   // Who sells to an importer at `port`: an exporter drawn by the gravity model's flows among
   // those whose port a liner service connects to it.
   sim::NodeId pick_exporter(uint32_t port, sim::Rng& rng) const;
+  // The share of an importer port's orders that go to `exporter` (0 if it does not supply it).
+  double sourcing_share(uint32_t port, sim::NodeId exporter) const;
   sim::NodeId customs_of(const std::string& country) const { return customs_.at(country); }
   // The airport of a country used for air cargo, if it has one.
   std::optional<logistics::LocationId> airport_of(const std::string& country) const {
@@ -425,6 +465,7 @@ class TradeWorld {
   std::shared_ptr<payments::PaymentService> payments;
   std::map<sim::NodeId, std::string> country_of;  // exporters' countries, for payees
   sim::Counter* orders = nullptr;
+  ContractHooks* contracts = nullptr;  // supply agreements and financing, when enabled
 
  private:
   logistics::RouteGraph graph_;

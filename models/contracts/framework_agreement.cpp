@@ -1,0 +1,131 @@
+// The framework supply agreement contract (see framework_agreement.hpp).
+#include "models/contracts/framework_agreement.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace tradesim::contracts {
+
+namespace {
+
+constexpr int64_t kDayNs = int64_t{86'400} * 1'000'000'000;
+constexpr int64_t kBasis = 10'000;
+
+class FrameworkAgreement : public Contract {
+ public:
+  void call(Api& api, std::string_view method, const Args& args) override {
+    if (method == "order") return order(api, args);
+    if (method == "delivered") return delivered(api, args);
+    if (method == "top_up") return top_up(api);
+    if (method == "release") return release(api);
+    if (method == "settlement") return settlement(api, args);
+    if (method == "bond") return api.ret(std::to_string(api.balance(api.self())));
+    api.fail("framework_agreement: no method " + std::string(method));
+  }
+
+ private:
+  static void order(Api& api, const Args& args) {
+    api.require(api.caller() == api.param_u64("buyer"), "only the buyer registers orders");
+    api.require(!api.get_i64("released"), "agreement closed");
+    const std::string id = std::to_string(args.u64(0));
+    const int64_t value = args.i64(1);
+    const int64_t due_ns = args.i64(2);
+    api.require(value > 0, "an order has a value");
+    api.require(!api.get("order/" + id), "order " + id + " already registered");
+    api.put("order/" + id, std::to_string(value) + " " + std::to_string(due_ns));
+    api.put_i64("open", api.get_i64("open") + 1);
+    api.emit("order", id);
+  }
+
+  // The delivery settles the order at once: penalty computed from the block time and paid from
+  // what is left of the bond; a second confirmation of the same order is refused.
+  static void delivered(Api& api, const Args& args) {
+    const uint64_t confirmer = api.param_u64("confirmer");
+    api.require(
+        api.caller() == api.param_u64("buyer") || (confirmer != 0 && api.caller() == confirmer),
+        "only the buyer or the confirmer confirms a delivery");
+    const std::string id = std::to_string(args.u64(0));
+    const bool out_of_spec = args.u64(1) != 0;
+    const auto registered = api.get("order/" + id);
+    api.require(registered.has_value(), "order " + id + " not registered");
+    // "<value> <due_ns>", and once settled " <days late> <penalty due> <penalty paid>" appended
+    // (one storage entry per order keeps the state, which every block rehashes, small).
+    api.require(std::count(registered->begin(), registered->end(), ' ') == 1,
+                "order " + id + " already settled");
+    const size_t space = registered->find(' ');
+    const int64_t value = std::stoll(registered->substr(0, space));
+    const int64_t due_ns = std::stoll(registered->substr(space + 1));
+    const int64_t now = api.now().ns();
+    const int64_t days = framework_days_late(due_ns, now);
+    const int64_t due =
+        framework_penalty(value, due_ns, now, out_of_spec, api.param_i64("penalty_per_day_bp"),
+                          api.param_i64("penalty_cap_bp"), api.param_i64("defect_bp"));
+    const int64_t paid = std::min(due, api.balance(api.self()));
+    if (paid > 0) api.transfer(api.param_u64("buyer"), paid);
+    api.put("order/" + id, *registered + " " + std::to_string(days) + " " + std::to_string(due) +
+                               " " + std::to_string(paid));
+    api.put_i64("open", api.get_i64("open") - 1);
+    if (due > 0) {
+      api.emit("penalty", id + " due=" + std::to_string(due) + " paid=" + std::to_string(paid));
+    }
+  }
+
+  // "<days late> <penalty due> <penalty paid>" of a settled order, "" otherwise.
+  static void settlement(Api& api, const Args& args) {
+    const std::string entry = api.get("order/" + std::to_string(args.u64(0))).value_or("");
+    if (std::count(entry.begin(), entry.end(), ' ') != 4) return api.ret("");
+    size_t at = entry.find(' ');
+    at = entry.find(' ', at + 1);
+    api.ret(entry.substr(at + 1));
+  }
+
+  static void top_up(Api& api) {
+    api.require(api.caller() == api.param_u64("supplier"), "only the supplier tops up the bond");
+    api.require(api.value() > 0, "attach the top-up");
+    api.emit("bond", std::to_string(api.balance(api.self())));
+  }
+
+  static void release(Api& api) {
+    api.require(api.caller() == api.param_u64("supplier"), "only the supplier releases the bond");
+    api.require(api.get_i64("open") == 0, "orders still open");
+    api.put_i64("released", 1);
+    const int64_t left = api.balance(api.self());
+    if (left > 0) api.transfer(api.param_u64("supplier"), left);
+    api.emit("released", std::to_string(left));
+  }
+};
+
+}  // namespace
+
+int64_t framework_days_late(int64_t due_ns, int64_t delivered_ns) {
+  const int64_t late = delivered_ns - due_ns;
+  return late > 0 ? (late + kDayNs - 1) / kDayNs : 0;
+}
+
+int64_t framework_penalty(int64_t value, int64_t due_ns, int64_t delivered_ns, bool out_of_spec,
+                          int64_t per_day_bp, int64_t cap_bp, int64_t defect_bp) {
+  const int64_t days = framework_days_late(due_ns, delivered_ns);
+  // In basis points of the value: the lateness capped, plus the defect penalty. Days late are
+  // bounded first so that days x per_day_bp cannot overflow.
+  const int64_t late_bp = std::min(std::min(days, cap_bp) * per_day_bp, cap_bp);
+  const int64_t bp = late_bp + (out_of_spec ? defect_bp : 0);
+  // value x bp / 10,000 without overflowing 64 bits for large values.
+  return value / kBasis * bp + value % kBasis * bp / kBasis;
+}
+
+ContractType framework_agreement_contract() {
+  return {
+      "framework_agreement",
+      "framework supply agreement over many orders: the buyer registers each order with its "
+      "due date; each delivery confirmation pays the penalty (per day late, capped, and for "
+      "goods out of spec) from the supplier's bond in the same call",
+      {{"buyer", "buyer account", std::nullopt},
+       {"supplier", "supplier account", std::nullopt},
+       {"confirmer", "account also allowed to confirm deliveries (port scanner; 0: none)", "0"},
+       {"penalty_per_day_bp", "basis points of the order value per day late", "50"},
+       {"penalty_cap_bp", "cap of the lateness penalty, basis points of the order value", "1000"},
+       {"defect_bp", "penalty for goods out of spec, basis points of the order value", "0"}},
+      [](const Params&) { return std::make_unique<FrameworkAgreement>(); }};
+}
+
+}  // namespace tradesim::contracts
