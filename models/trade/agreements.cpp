@@ -13,6 +13,7 @@
 #include "models/consensus/scenario.hpp"
 #include "models/consensus/submitter.hpp"
 #include "models/consensus/validator.hpp"
+#include "models/contracts/framework_agreement.hpp"
 #include "models/contracts/invoice_registry.hpp"
 #include "models/contracts/scenario.hpp"
 #include "models/ledger/crypto.hpp"
@@ -381,9 +382,9 @@ double percentile(std::vector<double> v, double q) {
 
 int64_t total_balance(const ledger::WorldState& state) {
   int64_t sum = 0;
-  for (const auto& [key, entry] : state.entries()) {
-    if (key.rfind("balance/", 0) == 0) sum += std::stoll(entry.value);
-  }
+  state.for_each_prefix("balance/", [&](const std::string&, const ledger::WorldState::Entry& e) {
+    sum += std::stoll(e.value);
+  });
   return sum;
 }
 
