@@ -133,8 +133,9 @@ struct MarketRun {
   sim::EventTable* detections = nullptr;
   std::array<KindCounts, kFraudKinds> kinds{};
   uint64_t orders_total = 0, orders_fake = 0, orders_to_fraud_shops = 0, orders_dropped = 0;
-  uint64_t ledger_calls = 0, ledger_calls_failed = 0;
+  uint64_t ledger_calls = 0, ledger_calls_failed = 0, outcomes_unknown = 0;
   std::map<std::string, uint64_t> failed_by_method;  // contract calls reverted, by method
+  std::map<std::string, uint64_t> failure_reasons;   // and why (the receipts' reasons)
   double fees = 0, dispute_costs = 0, shipping_fake = 0;
   std::vector<double> settle_days, payout_days;
   std::map<sim::NodeId, sim::NodeId> market_of_gateway;
@@ -244,8 +245,17 @@ class Marketplace : public sim::Node {
         if (it == waiting_.end()) return;
         auto fn = std::move(it->second);
         waiting_.erase(it);
-        const bool applied = done->applied > 0;
-        if (!applied) ++run_->ledger_calls_failed;
+        // A validator that caught up by state transfer did not execute the block and cannot say
+        // (kUnknown); the call is then taken as applied (counted: ledger_outcomes_unknown).
+        const bool applied = done->applied > 0 || done->failed == 0;
+        if (done->applied == 0 && done->failed == 0) ++run_->outcomes_unknown;
+        if (!applied) {
+          ++run_->ledger_calls_failed;
+          const std::string why = done->receipt       ? done->receipt->reason
+                                  : done->unknown > 0 ? "outcome unknown (state transfer)"
+                                                      : "not applied";
+          ++run_->failure_reasons[why];
+        }
         fn(ctx, applied);
       }
     }
@@ -277,12 +287,8 @@ class Marketplace : public sim::Node {
       order_call(ctx, id, sellers_[o.seller].account, o.escrow, "deliver",
                  contracts::Args{contracts::encode_scan_proof(*proof), anchor}, 0,
                  [this](sim::Context& c, Order& order, bool ok) {
-                   if (ok) return inspect(c, order);
-                   // Refused (late): the escrow goes back to the buyer at its deadline.
-                   order_after(c, order.id,
-                               order.created + p_.deadline +
-                                   Duration::from_ns(sim::units::kMinute) - c.now(),
-                               [this](sim::Context& c2, Order& o2) { refund(c2, o2); });
+                   // Refused (late): the refund armed at funding returns the money.
+                   if (ok) inspect(c, order);
                  });
     }
   }
@@ -1387,8 +1393,19 @@ void build(sim::World& world) {
                    "payment to the seller's payout");
     mm.set_summary("market.ledger_calls", static_cast<double>(rp->ledger_calls), "1",
                    "ledger transactions the platform's parties sent");
+    mm.set_summary("market.ledger_outcomes_unknown", static_cast<double>(rp->outcomes_unknown), "1",
+                   "transactions confirmed only by validators that caught up by state transfer "
+                   "(taken as applied)");
     mm.set_summary("market.ledger_calls_failed", static_cast<double>(rp->ledger_calls_failed), "1",
                    "of which reverted or refused");
+    sim::EventTable& why =
+        mm.table("market_call_failures",
+                 "Ledger transactions of the platforms that did not apply, by reason",
+                 {{"reason", sim::ColumnType::kText, "", "the receipt's reason (or the outcome)"},
+                  {"count", sim::ColumnType::kInt, "1", "how many"}});
+    for (const auto& [reason, count] : rp->failure_reasons) {
+      why.append({reason, static_cast<int64_t>(count)});
+    }
     for (const auto& [method, count] : rp->failed_by_method) {
       mm.set_summary("market.ledger_calls_failed." + method, static_cast<double>(count), "1",
                      "contract calls to this method that reverted (a late delivery, a rating "
