@@ -52,15 +52,15 @@ def counterfeits(tradesim, tmp_path_factory):
 
 def test_the_provenance_registry_flags_every_counterfeit_and_no_genuine_item(counterfeits):
     central, ledger = counterfeits
-    assert summary(ledger, "market.counterfeit.instances") >= 20
-    assert summary(central, "market.counterfeit.instances") >= 20
+    assert summary(ledger, "market.counterfeit.instances") >= 10
+    assert summary(central, "market.counterfeit.instances") >= 10
     # Central: only the buyers who notice claim, and the dispute may go wrong.
     assert summary(central, "market.counterfeit.recall") < 0.5
     assert summary(central, "market.counterfeit.money_lost") > 0
     # Ledger: every counterfeit that reached its buyer was flagged at delivery and refunded.
     o = table(ledger, "market_orders")
     cf = (text(o["truth"]) == "counterfeit") & (o["arrived_s"][:] >= 0)
-    assert cf.sum() >= 15
+    assert cf.sum() >= 10
     assert np.all(o["detected"][:][cf] == 1)
     assert np.all(text(o["detected_by"])[cf] == "provenance")
     settled = cf & (o["settled_s"][:] >= 0)
@@ -77,10 +77,15 @@ def test_the_provenance_registry_flags_every_counterfeit_and_no_genuine_item(cou
 
 
 def test_escrow_refunds_non_delivery_that_the_platform_pays_out(tradesim, tmp_path):
-    sets = SHORT + ["timeline.0.do=non_delivery", "timeline.0.sellers=3"]
-    central = simulate(tradesim, tmp_path, "fraud/counterfeits.yaml", *sets, out_name="c.h5")
-    ledger = simulate(tradesim, tmp_path, "fraud/counterfeits.yaml", *sets, LEDGER,
-                      out_name="l.h5")
+    scenario = tmp_path / "non-delivery.yaml"
+    scenario.write_text(
+        "extends: " + os.path.join(SCENARIOS, "fraud", "counterfeits.yaml") + "\n"
+        "scenario:\n  name: non-delivery\n"
+        "timeline:\n  - {at: 2d, do: non_delivery, target: shop, sellers: 3}\n")
+    central = simulate(tradesim, tmp_path, str(scenario), *SHORT, out_name="c.h5")
+    ledger = simulate(tradesim, tmp_path, str(scenario), *SHORT, LEDGER, out_name="l.h5")
+    # Central: the platform paid the sellers 7 days after their fake shipping notice; the
+    # buyers' claims come 11 days after the order and take 10 days to decide.
     assert summary(central, "market.non_delivery.money_lost") > 0
     assert summary(ledger, "market.non_delivery.money_lost") == 0
     o = table(ledger, "market_orders")
@@ -91,23 +96,35 @@ def test_escrow_refunds_non_delivery_that_the_platform_pays_out(tradesim, tmp_pa
     assert np.all(text(o["outcome"])[settled] == "refunded")
     wait = o["settled_s"][:][settled] - o["created_s"][:][settled]
     assert np.all((wait > 12 * 86400) & (wait < 12 * 86400 + 300))
-    assert summary(ledger, "market.non_delivery.precision") == 1
+    assert np.all(o["detected"][:][settled] == 1)
+    # An honest parcel later than the deadline is refunded too: a wrong finding, rarely.
+    assert summary(ledger, "market.non_delivery.precision") >= 0.9
 
 
-def test_fake_reviews_cost_real_trades_on_the_ledger(tradesim, tmp_path):
-    sets = ["scenario.duration=30d", "market.platforms.0.orders=60/d",
-            "market.platforms.0.deadline=8d", "timeline.1.at=10d", "timeline.1.for=15d"]
+def test_fake_reviews_weigh_little_and_sybil_sellers_take_nothing_on_the_ledger(tradesim,
+                                                                                   tmp_path):
+    sets = ["scenario.duration=24d", "market.platforms.0.orders=50/d",
+            "market.platforms.0.deadline=8d", "timeline.1.at=8d", "timeline.1.for=10d"]
     central = simulate(tradesim, tmp_path, "fraud/fake-reviews.yaml", *sets, out_name="c.h5")
     ledger = simulate(tradesim, tmp_path, "fraud/fake-reviews.yaml", *sets, LEDGER,
                       out_name="l.h5")
-    per_review = [summary(f, "market.fake_review.cost") / summary(f, "market.fake_review.instances")
-                  for f in (central, ledger)]
-    assert per_review[0] == pytest.approx(5, rel=0.01)  # a bought review
-    assert per_review[1] > 2 * per_review[0]  # a trade: price, fee and a parcel
-    assert summary(ledger, "market.fake_trades") > 0
+    n_c = summary(central, "market.fake_review.instances")
+    n_l = summary(ledger, "market.fake_review.instances")
+    assert n_c >= 300 and n_l >= 200
+    # A bought review costs 5 USD; a bought trade costs the commission (8% of 5 USD) and a
+    # parcel (4 USD): the price goes from one of the fraudster's accounts to another.
+    assert summary(central, "market.fake_review.cost") / n_c == pytest.approx(5, rel=1e-6)
+    assert summary(ledger, "market.fake_review.cost") / n_l == pytest.approx(4.4, rel=1e-6)
+    assert summary(ledger, "market.fake_trades") >= n_l
+    # Weighted by value, 5-USD trades barely move the score: fewer buyers end up at the four
+    # bad shops (10% of the shops) than when every review counts the same.
+    share_c = summary(central, "market.orders_to_fake_review_shops")
+    share_l = summary(ledger, "market.orders_to_fake_review_shops")
+    assert share_l < share_c
     # Sybil sellers: central buyers lose money, escrow buyers get it back.
     assert summary(central, "market.sybil_seller.money_lost") > 0
     assert summary(ledger, "market.sybil_seller.money_lost") == 0
+    assert summary(ledger, "market.sybil_seller.instances") > 0
 
 
 def test_same_seed_same_bits(tradesim, tmp_path):
