@@ -16,7 +16,6 @@ struct FrameworkTest : ::testing::Test {
   Ledger l;
   int64_t total0 = 0;
   void SetUp() override {
-    l.registry.add(framework_agreement_contract());
     l.state.set_balance(kBuyer, 1'000'000);
     l.state.set_balance(kSupplier, 1'000'000);
     l.state.set_balance(kStranger, 1'000'000);
