@@ -33,3 +33,16 @@ def table(f, name):
 
 def text(column):
     return np.array([x.decode() if isinstance(x, bytes) else x for x in column[:]])
+
+
+def expect_errors(tradesim, tmp_path, base, cases):
+    """Runs `base` + each case's YAML body; each must fail with exit code 3, print its message
+    (file:line:col: key: ...) and leave no run file behind."""
+    for k, (body, message) in enumerate(cases):
+        bad = tmp_path / f"bad{k}.yaml"
+        bad.write_text(base + body)
+        out = tmp_path / f"out{k}.h5"
+        r = run([tradesim, "run", str(bad), "-o", str(out)])
+        assert r.returncode == 3, (body, r.stderr)
+        assert message in r.stderr, (body, r.stderr)
+        assert not out.exists()

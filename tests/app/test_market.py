@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs import SCENARIOS, run, simulate, summary, table, text  # noqa: E402
+from runs import SCENARIOS, expect_errors, run, simulate, summary, table, text  # noqa: E402
 from conftest import tradesim  # noqa: E402,F401  (shared fixture)
 
 # Shorter runs of the shipped scenarios: fewer orders, an escrow deadline that falls inside them.
@@ -151,14 +151,7 @@ def test_errors_name_file_line_column_and_key(tradesim, tmp_path):
         ("timeline:\n  - {at: 1d, do: fake_reviews, target: shop, sellers: 30}\n",
          "timeline.0.sellers: only 20 honest sellers left on shop"),
     ]
-    for k, (body, message) in enumerate(cases):
-        bad = tmp_path / f"bad{k}.yaml"
-        bad.write_text(base + body)
-        out = tmp_path / f"out{k}.h5"
-        r = run([tradesim, "run", str(bad), "-o", str(out)])
-        assert r.returncode == 3, (body, r.stderr)
-        assert message in r.stderr, (body, r.stderr)
-        assert not out.exists()
+    expect_errors(tradesim, tmp_path, base, cases)
 
 
 def test_contract_instances_are_deployed_from_the_scenario_and_listed(tradesim, tmp_path):
@@ -181,11 +174,4 @@ def test_contract_instances_are_deployed_from_the_scenario_and_listed(tradesim, 
               "contracts.instances.0.type"),
              ("contracts:\n  instances:\n    - {name: r, type: escrow, buyer: 1}\n",
               "contracts.instances.0.seller: missing")]
-    for k, (body, message) in enumerate(cases):
-        bad = tmp_path / f"bad{k}.yaml"
-        bad.write_text(base + body)
-        out = tmp_path / f"out{k}.h5"
-        r = run([tradesim, "run", str(bad), "-o", str(out)])
-        assert r.returncode == 3, (body, r.stderr)
-        assert message in r.stderr, (body, r.stderr)
-        assert not out.exists()
+    expect_errors(tradesim, tmp_path, base, cases)
