@@ -220,6 +220,10 @@ class Marketplace : public sim::Node {
   }
 
   void on_start(sim::Context& ctx) override {
+    arrivals_ = ctx.stream("market.arrivals");
+    choices_ = ctx.stream("market.choices");
+    prices_ = ctx.stream("market.prices");
+    campaigns_ = ctx.stream("market.campaigns");
     after(ctx, Duration::from_seconds(ctx.stream("arrivals").exponential(1 / p_.orders_per_s)),
           [this](sim::Context& c) { arrival(c); });
     if (run_->ledger) {
@@ -428,11 +432,9 @@ class Marketplace : public sim::Node {
   }
 
   void arrival(sim::Context& ctx) {
-    after(
-        ctx,
-        Duration::from_seconds(stream(ctx, arrivals_, "arrivals").exponential(1 / p_.orders_per_s)),
-        [this](sim::Context& c) { arrival(c); });
-    sim::Rng& rng = stream(ctx, choices_, "choices");
+    after(ctx, Duration::from_seconds(arrivals_.exponential(1 / p_.orders_per_s)),
+          [this](sim::Context& c) { arrival(c); });
+    sim::Rng& rng = choices_;
     if (p_.max_orders != 0 && genuine_orders_ >= p_.max_orders) return;
     const auto seller = choose(rng);
     if (!seller) {
@@ -447,20 +449,6 @@ class Marketplace : public sim::Node {
     const auto price =
         std::max<int64_t>(100, std::llround(std::exp(prices_.normal(mu, std::sqrt(sigma2)))));
     open_order(ctx, *seller, buyer, price, false);
-  }
-
-  // Streams by purpose, so that the ledger's extra work does not shift the trades: arrivals,
-  // prices and choices; each order's behaviour draws from its own stream.
-  sim::Rng& stream(sim::Context& ctx, sim::Rng& r, std::string_view purpose) {
-    if (!streams_ready_) {
-      arrivals_ = ctx.stream("market.arrivals");
-      choices_ = ctx.stream("market.choices");
-      prices_ = ctx.stream("market.prices");
-      campaigns_ = ctx.stream("market.campaigns");
-      streams_ready_ = true;
-    }
-    (void)purpose;
-    return r;
   }
 
   uint64_t open_order(sim::Context& ctx, uint32_t seller, uint64_t buyer, int64_t price,
@@ -888,8 +876,7 @@ class Marketplace : public sim::Node {
   void fake_review(sim::Context& ctx, uint32_t seller) {
     Seller& s = sellers_[seller];
     if (ctx.now() >= s.fr_to) return;
-    after(ctx,
-          Duration::from_seconds(stream(ctx, campaigns_, "campaigns").exponential(1 / s.fr_per_s)),
+    after(ctx, Duration::from_seconds(campaigns_.exponential(1 / s.fr_per_s)),
           [this, seller](sim::Context& c) { fake_review(c, seller); });
     KindCounts& k = run_->kinds[static_cast<size_t>(Fraud::kFakeReview)];
     if (run_->ledger) {
@@ -1042,8 +1029,9 @@ class Marketplace : public sim::Node {
   std::vector<SybilPlan> sybil_plans_;
   uint64_t next_tag_ = 0, next_order_ = 0, next_sybil_buyer_ = 0, genuine_orders_ = 0;
   bool retry_armed_ = false;
+  // Streams by purpose, so that the ledger's extra work does not shift the trades: arrivals,
+  // choices, prices, fraud campaigns; each order's behaviour draws from its own stream.
   sim::Rng arrivals_, choices_, prices_, campaigns_;
-  bool streams_ready_ = false;
 };
 
 // --- The section.

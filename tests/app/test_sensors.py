@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs import SCENARIOS, run, simulate, summary, table, text  # noqa: E402,F401
+from runs import SCENARIOS, expect_errors, run, simulate, summary, table, text  # noqa: E402,F401
 from conftest import tradesim  # noqa: E402,F401  (shared fixture)
 
 MIN_NS = 60 * 10**9
@@ -190,11 +190,4 @@ def test_errors_name_file_line_column_and_key(tradesim, tmp_path):
         ("sensors:\n  voyages:\n    - {name: x, from: CNSHA, to: NLRTM, avoid: [SUEZZ]}\n",
          "sensors.voyages.0.avoid.0: \"SUEZZ\" is not a location of the route network"),
     ]
-    for k, (body, message) in enumerate(cases):
-        bad = tmp_path / f"bad{k}.yaml"
-        bad.write_text(base + body)
-        out = tmp_path / f"out{k}.h5"
-        r = run([tradesim, "run", str(bad), "-o", str(out)])
-        assert r.returncode == 3, (body, r.stderr)
-        assert message in r.stderr, (body, r.stderr)
-        assert not out.exists()
+    expect_errors(tradesim, tmp_path, base, cases)
