@@ -134,7 +134,7 @@ void PbftReplica::on_protocol_timer(sim::Context& ctx, sim::TimerId id, uint64_t
     }
     ahead_seen_ = 0;
     commits_ahead_ = false;
-    if (behind && view_active_) return arm_view_timer(ctx);
+    if (behind && view_active_) return arm_request_timer(ctx);
     if (!view_active_) {
       // Section 4.5.2: the timer that moves on to the next view runs only once 2f + 1 replicas
       // asked for this one. Until then this replica re-sends its view-change (it may have been
@@ -158,6 +158,15 @@ void PbftReplica::arm_view_timer(sim::Context& ctx) {
   view_timer_ = ctx.set_timer(view_timeout_, kViewTimer);
 }
 
+// A request may wait at a correct primary for up to one block interval before it is proposed
+// (blocks are cut by size or time), so the primary is suspected only when the request is still
+// not executed a view-change timeout after that. Without the interval, any block interval longer
+// than the timeout would change the view at every block.
+void PbftReplica::arm_request_timer(sim::Context& ctx) {
+  if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
+  view_timer_ = ctx.set_timer(view_timeout_ + ledger_.block_interval, kViewTimer);
+}
+
 // A replica that holds pending transactions watches that the primary orders them; one with
 // none has nothing to suspect the primary of.
 void PbftReplica::watch_pending(sim::Context& ctx) {
@@ -165,14 +174,14 @@ void PbftReplica::watch_pending(sim::Context& ctx) {
     if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
     view_timer_ = sim::kNoTimer;
   } else {
-    arm_view_timer(ctx);
+    arm_request_timer(ctx);
   }
 }
 
 // Transactions reach the primary from clients and from the backups that clients chose; the
 // backups watch that it orders them.
 void PbftReplica::on_transaction(sim::Context& ctx, const ledger::TxPtr&) {
-  if (view_timer_ == sim::kNoTimer) arm_view_timer(ctx);
+  if (view_timer_ == sim::kNoTimer) arm_request_timer(ctx);
   if (!is_primary() || !view_active_) return;
   // Proposes now if a block is full or due, else arms the batch timer (once).
   if (mempool_.size() >= ledger_.max_block_txs || !batch_timer_armed_) send_pre_prepare(ctx);

@@ -132,6 +132,7 @@ class PbftReplica : public Validator {
   void execute_ready(sim::Context& ctx);
   void start_view_change(sim::Context& ctx, uint64_t new_view);
   void arm_view_timer(sim::Context& ctx);
+  void arm_request_timer(sim::Context& ctx);
   void watch_pending(sim::Context& ctx);
   bool valid_view_change(sim::Context& ctx, const ViewChange& m);
 

@@ -76,6 +76,10 @@ struct ConsortiumRun {
   std::map<std::string, sim::Counter*, std::less<>> rejections;
   // Honest validators whose block's state root differs from the majority's at that height.
   std::unique_ptr<StateDivergence> divergence;
+  // Money conservation after every block every honest validator commits: the sum of all
+  // balances against genesis's.
+  uint64_t commits_checked = 0, money_drifts = 0;
+  int64_t money_drift_max = 0;
 };
 
 void declare(sim::Registry& registry) {
@@ -330,12 +334,23 @@ void build(sim::World& world) {
                                                 "transactions confirmed to clients so far");
 
   ConsortiumRun* r = run.get();
-  r->shared.observer.block_committed = [r, &blocks, commits, &violations, &height](
+  sim::Counter& drifts = m.counter(
+      "consortium.money_drifts", "1",
+      "block commits by honest validators after which the sum of all ledger balances differed "
+      "from genesis's (money made or destroyed: must be 0)");
+  r->shared.observer.block_committed = [r, &blocks, commits, &violations, &height, &drifts](
                                            sim::NodeId validator, const ledger::Block& b,
                                            sim::SimTime at) {
     const uint64_t h = b.header.height;
     const Validator* v = r->validators[validator - r->first_validator];
     if (!v->ever_faulty()) {
+      const int64_t drift = v->state().money() - v->genesis_money();
+      ++r->commits_checked;
+      if (drift != 0) {
+        ++r->money_drifts;
+        drifts.add();
+        r->money_drift_max = std::max(r->money_drift_max, drift < 0 ? -drift : drift);
+      }
       if (!r->divergence) {
         r->divergence = std::make_unique<StateDivergence>(
             r->validators.size(), [r](sim::NodeId divergent, uint64_t) {
@@ -517,6 +532,13 @@ void build(sim::World& world) {
     m.set_summary("consortium.safety_violations", static_cast<double>(r.checker.violations()), "1",
                   "heights at which honest validators committed different blocks");
     if (r.divergence) r.divergence->finish();
+    m.set_summary("consortium.money_checked_commits", static_cast<double>(r.commits_checked), "1",
+                  "block commits by honest validators after which the sum of all ledger "
+                  "balances was compared with genesis's");
+    m.set_summary("consortium.money_drift_commits", static_cast<double>(r.money_drifts), "1",
+                  "of those, commits after which it differed (money made or destroyed: 0)");
+    m.set_summary("consortium.money_drift_max", static_cast<double>(r.money_drift_max), "cents",
+                  "the largest difference seen (0)");
     m.set_summary("consortium.state_divergences",
                   r.divergence ? static_cast<double>(r.divergence->divergences()) : 0, "1",
                   "blocks whose state root, as an honest validator computed it, differs from the "

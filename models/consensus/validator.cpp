@@ -135,6 +135,7 @@ Validator::Validator(std::vector<sim::NodeId> validators, uint32_t index, uint64
   for (sim::NodeId v : validators_)
     keys_.push_back(ledger::KeyPair::derive(run_seed, v).public_key());
   state_root_ = state_->root();
+  genesis_money_ = state_->money();
 }
 
 void Validator::replace_genesis(std::shared_ptr<const ledger::WorldState> genesis) {
@@ -144,6 +145,7 @@ void Validator::replace_genesis(std::shared_ptr<const ledger::WorldState> genesi
   }
   state_ = std::move(genesis);
   state_root_ = state_->root();
+  genesis_money_ = state_->money();
 }
 
 void Validator::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {

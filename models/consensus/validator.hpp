@@ -201,6 +201,8 @@ class Validator : public sim::Node {
   const ledger::Chain& chain() const { return chain_; }
   const ledger::WorldState& state() const { return *state_; }
   const ledger::Digest& state_root() const { return state_root_; }
+  // The sum of all balances in the genesis state (money is conserved from there on).
+  int64_t genesis_money() const { return genesis_money_; }
   const ledger::Mempool& mempool() const { return mempool_; }
   uint32_t index() const { return index_; }
   size_t size() const { return n_; }
@@ -283,6 +285,7 @@ class Validator : public sim::Node {
 
   ledger::Chain chain_;
   std::shared_ptr<const ledger::WorldState> state_;
+  int64_t genesis_money_ = 0;
   ledger::Digest state_root_{};
   std::unordered_map<ledger::Digest, sim::NodeId, ledger::DigestHash>
       waiting_clients_;  // tx id -> the client that submitted it here

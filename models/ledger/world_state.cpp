@@ -19,16 +19,30 @@ uint64_t WorldState::version(const std::string& key) const {
   return entry == nullptr ? 0 : entry->version;
 }
 
+namespace {
+constexpr std::string_view kBalancePrefix = "balance/";
+
+int64_t parse_amount(std::string_view v) {
+  int64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+}  // namespace
+
 void WorldState::put(const std::string& key, std::string value) {
+  if (key.starts_with(kBalancePrefix)) {
+    const Entry* old = entries_.find(key);
+    // Wrapping arithmetic: the sum is a checksum, and a wrapped one still differs.
+    money_ = static_cast<int64_t>(static_cast<uint64_t>(money_) +
+                                  static_cast<uint64_t>(parse_amount(value)) -
+                                  static_cast<uint64_t>(old ? parse_amount(old->value) : 0));
+  }
   entries_.put(key, std::move(value));
 }
 
 int64_t WorldState::balance(uint64_t account) const {
   const auto v = get("balance/" + std::to_string(account));
-  if (!v) return 0;
-  int64_t out = 0;
-  std::from_chars(v->data(), v->data() + v->size(), out);
-  return out;
+  return v ? parse_amount(*v) : 0;
 }
 
 void WorldState::set_balance(uint64_t account, int64_t amount) {

@@ -26,6 +26,11 @@ class WorldState {
 
   int64_t balance(uint64_t account) const;
   void set_balance(uint64_t account, int64_t amount);
+  // The sum of every account's balance, kept up to date as balances are written (by put, so
+  // contract transfers count too): O(1), so that conservation can be checked after every block.
+  // Payments, fees and contract transfers move money and never make it, so it stays at
+  // genesis's; a state that drifts from it has gone wrong.
+  int64_t money() const { return money_; }
   // Applies a committed transaction. A payment moves amount + fee from the sender (fees to the
   // recipient of fees, `fee_account`) and fails, changing nothing, if the sender cannot pay.
   bool apply(const Transaction& tx, uint64_t fee_account);
@@ -74,6 +79,7 @@ class WorldState {
   // Copied in O(1): the nodes are immutable and shared between copies (a state is copied for
   // every block executed).
   StateTree entries_;
+  int64_t money_ = 0;
   // The first records_ items of log_ are this state's; a state that appends while log_ holds
   // more (a sibling appended first: a fork) takes a copy of its own prefix.
   std::shared_ptr<Log> log_;

@@ -27,6 +27,14 @@ def summary(f, key):
     return float(f["summary"][key][()])
 
 
+def assert_money_conserved(f):
+    """The sum of all ledger balances equals genesis's after every block every honest validator
+    committed (fees and contract transfers move money, never make it)."""
+    assert summary(f, "consortium.money_checked_commits") > 0
+    assert summary(f, "consortium.money_drift_commits") == 0
+    assert summary(f, "consortium.money_drift_max") == 0
+
+
 def table(f, name):
     return f["events"][name]
 

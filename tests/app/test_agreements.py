@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs import SCENARIOS, run, simulate, summary, table, text  # noqa: E402,F401
+from runs import (SCENARIOS, assert_money_conserved, run, simulate, summary,  # noqa: E402,F401
+                  table, text)
 from conftest import tradesim  # noqa: E402,F401  (shared fixture)
 
 DAY_NS = 86400 * 10**9
@@ -94,6 +95,7 @@ def test_the_ledger_pays_penalties_from_the_bond_within_seconds(tradesim, tmp_pa
     assert summary(f, "agreements.compensation_days_median") < 1e-4
     # Money is only moved: every ledger balance summed is what genesis held.
     assert summary(f, "agreements.ledger_money_drift") == 0
+    assert_money_conserved(f)
     assert summary(f, "agreements.bonds") > summary(f, "agreements.penalties_paid") > 0
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs import SCENARIOS, expect_errors, run, simulate, summary, table, text  # noqa: E402
+from runs import (SCENARIOS, assert_money_conserved, expect_errors, run, simulate,  # noqa: E402
+                  summary, table, text)
 from conftest import tradesim  # noqa: E402,F401  (shared fixture)
 
 # Shorter runs of the shipped scenarios: fewer orders, an escrow deadline that falls inside them.
@@ -40,6 +41,7 @@ def test_one_letter_of_credit_step_by_step(tradesim, tmp_path):
     assert summary(ledger, "contracts.calls_applied") >= 8
     assert summary(ledger, "market.ledger_calls_failed") == 0
     assert summary(ledger, "market.ledger_money_drift") == 0
+    assert_money_conserved(ledger)
     assert summary(central, "market.ledger_calls") == 0
 
 
@@ -74,6 +76,7 @@ def test_the_provenance_registry_flags_every_counterfeit_and_no_genuine_item(cou
     assert np.all(d["correct"][:][by == "provenance"] == 1)
     assert summary(ledger, "market.counterfeit.false_detections") == 0
     assert summary(ledger, "market.ledger_money_drift") == 0
+    assert_money_conserved(ledger)
 
 
 def test_escrow_refunds_non_delivery_that_the_platform_pays_out(tradesim, tmp_path):

@@ -52,7 +52,7 @@ struct Consortium {
 
   Consortium(uint64_t seed, size_t n, sim::Duration period, uint64_t count,
              const std::map<uint32_t, Behaviour>& faulty = {}, HotStuffParams params = {},
-             SubmitTo to = SubmitTo::kAll)
+             SubmitTo to = SubmitTo::kAll, sim::Duration block_interval = 10_ms)
       : engine(seed) {
     for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
     for (size_t i = 0; i < n; ++i)
@@ -91,7 +91,7 @@ struct Consortium {
     };
     LedgerParams ledger;
     ledger.max_block_txs = 64;
-    ledger.block_interval = 10_ms;
+    ledger.block_interval = block_interval;
     for (size_t i = 0; i < n; ++i) {
       const auto it = faulty.find(static_cast<uint32_t>(i));
       const Behaviour b = it == faulty.end() ? Behaviour::kHonest : it->second;
@@ -134,6 +134,23 @@ TEST(HotStuff, CommitsEveryTransactionInOrder) {
   for (size_t i = 0; i < nonces.size(); ++i) ASSERT_EQ(nonces[i], i + 1) << "position " << i;
   EXPECT_TRUE(c.rejections.empty());
   EXPECT_GT(c.shared.verification.hits(), c.shared.verification.real_checks());
+}
+
+// A leader waits up to a block interval for its block to fill; replicas holding a transaction
+// allow for that wait before they time out. With an interval ten times the view timeout and a
+// trickle of transactions, no view ends in a timeout.
+TEST(HotStuff, BlockIntervalLongerThanTheViewTimeoutCausesNoTimeouts) {
+  HotStuffParams params;
+  params.view_timeout = 500_ms;
+  Consortium c(3, 4, 700_ms, 40, {}, params, SubmitTo::kAll, 5_s);
+  uint64_t timeouts = 0;
+  c.shared.observer.sent = [&timeouts](std::string_view type, uint32_t) {
+    timeouts += type == "new_view";
+  };
+  c.engine.run({.until = sim::SimTime::zero() + 60_s});
+  EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
+  EXPECT_EQ(c.clients[0]->confirmed(), 40u);
+  EXPECT_EQ(timeouts, 0u);
 }
 
 // Least-squares slope of log(y) against log(x).

@@ -45,7 +45,8 @@ struct Consortium {
   std::set<ledger::Digest> executed;  // transactions executed by some honest replica
 
   Consortium(uint64_t seed, size_t n, sim::Duration period, uint64_t count,
-             const std::map<uint32_t, Behaviour>& faulty = {}, PbftParams params = {})
+             const std::map<uint32_t, Behaviour>& faulty = {}, PbftParams params = {},
+             sim::Duration block_interval = 10_ms)
       : engine(seed) {
     for (size_t i = 0; i < n; ++i) ids.push_back(static_cast<sim::NodeId>(i));
     for (size_t i = 0; i < n; ++i)
@@ -76,7 +77,7 @@ struct Consortium {
     shared.observer.view_changed = [this](sim::NodeId, uint64_t, sim::SimTime) { ++views_entered; };
     LedgerParams ledger;
     ledger.max_block_txs = 64;
-    ledger.block_interval = 10_ms;
+    ledger.block_interval = block_interval;
     for (size_t i = 0; i < n; ++i) {
       const auto it = faulty.find(static_cast<uint32_t>(i));
       const Behaviour b = it == faulty.end() ? Behaviour::kHonest : it->second;
@@ -127,6 +128,25 @@ TEST(Pbft, CommitsEverythingInOrderWithCheckpoints) {
   for (PbftReplica* r : c.replicas) {
     EXPECT_EQ(r->chain().tip().hash(), c.replicas[0]->chain().tip().hash());
     EXPECT_EQ(r->state_root(), c.replicas[0]->state_root());
+  }
+}
+
+// A primary waits up to a block interval for a block to fill. Backups that hold a request must
+// allow for that wait: with an interval ten times the view-change timeout and a trickle of
+// requests, the first primary stays in office and cuts a block per interval.
+TEST(Pbft, BlockIntervalLongerThanTheViewTimeoutKeepsThePrimary) {
+  PbftParams params;
+  params.view_change_timeout = 500_ms;
+  Consortium c(3, 4, 700_ms, 40, {}, params, 5_s);
+  c.engine.run({.until = sim::SimTime::zero() + 60_s});
+  EXPECT_EQ(c.checker.violations(), 0u) << c.checker.report();
+  EXPECT_EQ(c.views_entered, 0u);
+  EXPECT_EQ(c.requests_committed, 40u);
+  for (PbftReplica* r : c.replicas) {
+    EXPECT_EQ(r->view(), 0u);
+    // 40 requests over 28 s, a block at most every 5 s: 6 or 7 blocks, not one per request.
+    EXPECT_LE(r->last_executed(), 7u);
+    EXPECT_GE(r->last_executed(), 5u);
   }
 }
 

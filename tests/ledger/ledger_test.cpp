@@ -264,6 +264,30 @@ TEST(WorldState, PaymentsMoveMoneyAndTheRootFollowsTheState) {
   EXPECT_EQ(c.root(), d.root());
 }
 
+// The running sum of balances follows every way a balance is written, copies keep their own,
+// and it equals the sum over the balance entries.
+TEST(WorldState, MoneyIsTheSumOfAllBalancesAfterEveryWrite) {
+  WorldState a;
+  a.set_balance(1, 100);
+  a.set_balance(2, 50);
+  EXPECT_EQ(a.money(), 150);
+  EXPECT_TRUE(a.apply(*payment(1, 1, 2, 0, 30), 500));  // amount and fee move, none is made
+  EXPECT_EQ(a.money(), 150);
+  EXPECT_FALSE(a.apply(*payment(1, 2, 0, 0, 1000), 500));
+  EXPECT_EQ(a.money(), 150);
+  WorldState b = a;
+  b.put("balance/2", "75");  // written as a raw key, as the contract runtime does: counted
+  EXPECT_EQ(b.money(), 175);
+  EXPECT_EQ(a.money(), 150);
+  b.put("nonce/2", "7");  // not a balance
+  EXPECT_EQ(b.money(), 175);
+  int64_t sum = 0;
+  b.for_each_prefix("balance/", [&](const std::string& key, const WorldState::Entry&) {
+    sum += b.balance(std::stoull(key.substr(8)));
+  });
+  EXPECT_EQ(sum, b.money());
+}
+
 // Sensor anchors are records: appended, shared between copies of a state, in the root.
 TxPtr anchor(uint64_t sender, uint64_t nonce, uint8_t fill) {
   Transaction tx;
