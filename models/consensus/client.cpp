@@ -58,7 +58,7 @@ void TxClient::on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   ctx.charge(params_.sign_cost);
   const ledger::TxPtr sealed = ledger::seal(std::move(tx));
   ids_.push_back(sealed->id());
-  pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, 0};
+  pending_[sealed->id()] = {ctx.now(), ctx.now(), sealed, {}};
   if (observer_ && observer_->submitted) observer_->submitted(ctx.self(), *sealed, ctx.now());
   send_to_validators(ctx, sealed);
   if (!retry_armed_ && params_.retry_after > sim::Duration::zero()) {
@@ -77,7 +77,7 @@ void TxClient::retry(sim::Context& ctx) {
   }
   for (auto& [t, p] : due) {
     p->last_sent = ctx.now();
-    p->replies = 0;
+    p->replied.clear();
     ++resent_;
     send_to_validators(ctx, p->tx);
   }
@@ -106,12 +106,15 @@ void TxClient::send_to_validators(sim::Context& ctx, const ledger::TxPtr& sealed
   submit_to_validators(ctx, validators_, params_.submit_to, sealed);
 }
 
-void TxClient::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+void TxClient::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   const auto* m = msg.get_if<TxCommitted>();
   if (m == nullptr) return;
   const auto it = pending_.find(m->id);
   if (it == pending_.end()) return;
-  if (++it->second.replies < needed_) return;
+  std::vector<sim::NodeId>& replied = it->second.replied;
+  if (std::find(replied.begin(), replied.end(), from) != replied.end()) return;
+  replied.push_back(from);
+  if (replied.size() < needed_) return;
   ++confirmed_;
   if (observer_ && observer_->confirmed) {
     observer_->confirmed(ctx.self(), m->id, m->height, it->second.submitted, ctx.now());

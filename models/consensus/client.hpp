@@ -80,7 +80,7 @@ class TxClient : public sim::Node {
     sim::SimTime submitted;
     sim::SimTime last_sent;
     ledger::TxPtr tx;
-    uint32_t replies = 0;
+    std::vector<sim::NodeId> replied{};  // distinct validators since the last send
   };
   std::unordered_map<ledger::Digest, Pending, ledger::DigestHash> pending_;
 };

@@ -18,14 +18,17 @@ TxSubmitter::TxSubmitter(std::vector<sim::NodeId> validators, SubmitTo submit_to
 
 void TxSubmitter::submit(sim::Context& ctx, const ledger::TxPtr& tx, sim::SendOptions options,
                          bool send) {
-  pending_[tx->id()] = Pending{tx, ctx.now(), ctx.now()};
+  pending_[tx->id()] = Pending{.tx = tx, .first_sent = ctx.now(), .last_sent = ctx.now()};
   if (send) send_to_validators(ctx, tx, options);
 }
 
-std::optional<TxSubmitter::Confirmed> TxSubmitter::on_committed(const TxCommitted& reply) {
+std::optional<TxSubmitter::Confirmed> TxSubmitter::on_committed(sim::NodeId from,
+                                                                const TxCommitted& reply) {
   const auto it = pending_.find(reply.id);
   if (it == pending_.end()) return std::nullopt;
   Pending& p = it->second;
+  if (std::find(p.replied.begin(), p.replied.end(), from) != p.replied.end()) return std::nullopt;
+  p.replied.push_back(from);
   switch (reply.outcome) {
     case TxOutcome::kApplied:
       ++p.applied;

@@ -33,8 +33,9 @@ class TxSubmitter {
   // false when the owner's own link lost the message: it stays pending and is sent again.
   void submit(sim::Context& ctx, const ledger::TxPtr& tx, sim::SendOptions options = {},
               bool send = true);
-  // A validator's reply; the transaction once it has enough of them (then it is forgotten).
-  std::optional<Confirmed> on_committed(const TxCommitted& reply);
+  // Validator `from`'s reply; the transaction once enough distinct validators replied (then it
+  // is forgotten). A validator's second reply (to a resent copy) counts once.
+  std::optional<Confirmed> on_committed(sim::NodeId from, const TxCommitted& reply);
   // Sends again what waited retry_after since its last sending (in id order, deterministic);
   // `link_up(ctx)` decides per message whether the owner's link carries it. Returns how many.
   template <class LinkUp>
@@ -65,6 +66,7 @@ class TxSubmitter {
     sim::SimTime first_sent, last_sent;
     uint32_t applied = 0, failed = 0, unknown = 0;
     ledger::ReceiptPtr receipt = nullptr;
+    std::vector<sim::NodeId> replied{};  // the validators counted
   };
   std::vector<sim::NodeId> validators_;
   SubmitTo submit_to_;

@@ -179,7 +179,14 @@ void Validator::on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m
   const ledger::TxPtr& tx = m.tx;
   const Digest id = tx->id();
   const bool known = mempool_.contains(id);
-  if (!known && !admit(ctx, tx)) return;
+  if (!known) {
+    if (const auto c = recent_commits_.find(id); c != recent_commits_.end()) {
+      // Committed already: answer now (its signature was checked when it was admitted).
+      reply_committed(ctx, from, id, c->second.height, c->second.outcome, c->second.receipt);
+      return;
+    }
+    if (!admit(ctx, tx)) return;
+  }
   waiting_clients_[id] = from;
   // A client sending a transaction we hold again has waited too long for it: forward it again
   // too (the proposer it went to may have changed).
@@ -311,11 +318,38 @@ const ledger::Block& Validator::commit_block(sim::Context& ctx, const ledger::Ba
   return tip;
 }
 
+void Validator::reply_committed(sim::Context& ctx, sim::NodeId client, const Digest& id,
+                                uint64_t height, TxOutcome outcome, ledger::ReceiptPtr receipt) {
+  if (behaviour_ == Behaviour::kSilent) return;
+  const uint32_t bytes = 32 + 8 + 1 + (receipt ? receipt->wire_size() : 0);
+  ctx.send(client, sim::Message::make(TxCommitted{id, height, outcome, std::move(receipt)}, bytes));
+}
+
 void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block,
                                const std::vector<bool>* applied,
                                const std::vector<ledger::ReceiptPtr>* receipts) {
-  if (waiting_clients_.empty()) return;
   const ledger::TxBatch& body = *block.body;
+  const auto outcome_at = [&](size_t pos) {
+    return applied == nullptr ? TxOutcome::kUnknown
+           : (*applied)[pos]  ? TxOutcome::kApplied
+                              : TxOutcome::kFailed;
+  };
+  const auto receipt_at = [&](size_t pos) {
+    return receipts != nullptr ? (*receipts)[pos] : nullptr;
+  };
+  for (size_t i = 0; i < body.size(); ++i) {
+    const Digest& id = body.transactions()[i]->id();
+    if (recent_commits_
+            .insert_or_assign(id, RecentCommit{block.header.height, outcome_at(i), receipt_at(i)})
+            .second) {
+      recent_order_.push_back(id);
+    }
+  }
+  while (recent_order_.size() > kRecentCommits) {
+    recent_commits_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  if (waiting_clients_.empty()) return;
   // (position in the block, waiting entry): clients are told in block order.
   std::vector<std::pair<size_t, decltype(waiting_clients_)::iterator>> found;
   if (waiting_clients_.size() < body.size()) {
@@ -331,16 +365,8 @@ void Validator::notify_clients(sim::Context& ctx, const ledger::Block& block,
     }
   }
   for (const auto& [pos, it] : found) {
-    if (behaviour_ != Behaviour::kSilent) {
-      const TxOutcome outcome = applied == nullptr ? TxOutcome::kUnknown
-                                : (*applied)[pos]  ? TxOutcome::kApplied
-                                                   : TxOutcome::kFailed;
-      ledger::ReceiptPtr receipt = receipts != nullptr ? (*receipts)[pos] : nullptr;
-      const uint32_t bytes = 32 + 8 + 1 + (receipt ? receipt->wire_size() : 0);
-      ctx.send(it->second, sim::Message::make(TxCommitted{it->first, block.header.height, outcome,
-                                                          std::move(receipt)},
-                                              bytes));
-    }
+    reply_committed(ctx, it->second, it->first, block.header.height, outcome_at(pos),
+                    receipt_at(pos));
     waiting_clients_.erase(it);
   }
 }
@@ -381,6 +407,9 @@ bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certif
     reject("state transfer: state does not match its block");
     return false;
   }
+  // The state first: observers of the commits below see the state after them.
+  state_ = s.state;
+  state_root_ = s.blocks.back().header.state_root;
   for (const ledger::Block& b : s.blocks) {
     chain_.append_certified(b);
     mempool_.remove_committed(*b.body);
@@ -391,8 +420,6 @@ bool Validator::adopt(sim::Context& ctx, const Snapshot& s, const Digest& certif
       shared_->observer.block_committed(ctx.self(), chain_.tip(), ctx.now());
     }
   }
-  state_ = s.state;
-  state_root_ = s.blocks.back().header.state_root;
   return true;
 }
 

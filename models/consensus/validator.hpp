@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -279,6 +280,8 @@ class Validator : public sim::Node {
   void on_submit(sim::Context& ctx, sim::NodeId from, const SubmitTx& m);
   // `applied`: the outcome of each transaction by position in the body; null: not executed here.
   // `receipts`: by position, null when there are none.
+  void reply_committed(sim::Context& ctx, sim::NodeId client, const ledger::Digest& id,
+                       uint64_t height, TxOutcome outcome, ledger::ReceiptPtr receipt);
   void notify_clients(sim::Context& ctx, const ledger::Block& block,
                       const std::vector<bool>* applied,
                       const std::vector<ledger::ReceiptPtr>* receipts = nullptr);
@@ -289,6 +292,17 @@ class Validator : public sim::Node {
   ledger::Digest state_root_{};
   std::unordered_map<ledger::Digest, sim::NodeId, ledger::DigestHash>
       waiting_clients_;  // tx id -> the client that submitted it here
+  // The most recent committed transactions and what became of them, so that a client whose
+  // copy arrives after the transaction was committed (forwarded by another validator first)
+  // gets its answer instead of a silent refusal as a replay. Bounded: the oldest go first.
+  struct RecentCommit {
+    uint64_t height;
+    TxOutcome outcome;
+    ledger::ReceiptPtr receipt;
+  };
+  static constexpr size_t kRecentCommits = 16384;
+  std::unordered_map<ledger::Digest, RecentCommit, ledger::DigestHash> recent_commits_;
+  std::deque<ledger::Digest> recent_order_;
   std::vector<ledger::TxPtr> to_forward_;
   bool forward_timer_armed_ = false;
 };

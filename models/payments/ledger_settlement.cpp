@@ -7,18 +7,21 @@
 
 namespace tradesim::payments {
 
-void CommitReplies::add(consensus::TxOutcome outcome) {
+bool CommitReplies::add(sim::NodeId v, consensus::TxOutcome outcome) {
+  if (std::find(from.begin(), from.end(), v) != from.end()) return false;
+  from.push_back(v);
   switch (outcome) {
     case consensus::TxOutcome::kApplied:
       ++applied;
-      return;
+      break;
     case consensus::TxOutcome::kFailed:
       ++failed;
-      return;
+      break;
     case consensus::TxOutcome::kUnknown:
       ++unknown;
-      return;
+      break;
   }
+  return true;
 }
 
 ledger::Transaction make_payment_transaction(const PaymentOrder& order, sim::NodeId payer,
@@ -118,12 +121,12 @@ void LedgerPayer::on_own_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   arm_retry(ctx);
 }
 
-void LedgerPayer::on_other_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+void LedgerPayer::on_other_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   const auto* m = msg.get_if<consensus::TxCommitted>();
   if (m == nullptr) return;
   const auto it = pending_.find(m->id);
   if (it == pending_.end()) return;
-  it->second.replies.add(m->outcome);
+  if (!it->second.replies.add(from, m->outcome)) return;
   if (it->second.replies.total() < needed_) return;
   if (!it->second.replies.applied_in_the_end()) {
     // Ordered, but the payer's account could not pay: nothing moved, nobody is credited.

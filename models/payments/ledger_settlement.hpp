@@ -30,7 +30,9 @@ struct LedgerSettlementParams {
 // The TxCommitted replies a submitter holds for one transaction, and what they say it did.
 struct CommitReplies {
   uint32_t applied = 0, failed = 0, unknown = 0;
-  void add(consensus::TxOutcome outcome);
+  std::vector<sim::NodeId> from{};  // the validators counted: each once
+  // Counts validator `v`'s reply; false (not counted) if `v` was counted already.
+  bool add(sim::NodeId v, consensus::TxOutcome outcome);
   uint32_t total() const { return applied + failed + unknown; }
   // Applied unless more of the replies that know say it failed than say it applied (validators
   // that caught up by state transfer do not know, and honest ones that know agree).

@@ -501,7 +501,7 @@ void LedgerGateway::on_crash(sim::SimTime) {
 
 void LedgerGateway::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   if (const auto* r = msg.get_if<PayRequest>()) return on_pay_request(ctx, from, *r);
-  if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_tx_committed(ctx, *c);
+  if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_tx_committed(ctx, from, *c);
 }
 
 void LedgerGateway::reject_request(sim::Context& ctx, uint64_t payment_id,
@@ -558,11 +558,12 @@ void LedgerGateway::on_timer(sim::Context& ctx, sim::TimerId, uint64_t) {
   arm_retry(ctx);
 }
 
-void LedgerGateway::on_tx_committed(sim::Context& ctx, const consensus::TxCommitted& m) {
+void LedgerGateway::on_tx_committed(sim::Context& ctx, sim::NodeId from,
+                                    const consensus::TxCommitted& m) {
   const auto it = pending_.find(m.id);
   if (it == pending_.end()) return;
   Pending& p = it->second;
-  p.replies.add(m.outcome);
+  if (!p.replies.add(from, m.outcome)) return;
   if (p.replies.total() < needed_) return;
   if (!p.replies.applied_in_the_end()) {
     // Ordered, but this gateway's account could not pay: nothing moved.

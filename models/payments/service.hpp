@@ -153,7 +153,7 @@ class LedgerGateway : public sim::Node {
 
  private:
   void on_pay_request(sim::Context& ctx, sim::NodeId payer, const PayRequest& request);
-  void on_tx_committed(sim::Context& ctx, const consensus::TxCommitted& m);
+  void on_tx_committed(sim::Context& ctx, sim::NodeId from, const consensus::TxCommitted& m);
   void reject_request(sim::Context& ctx, uint64_t payment_id, std::string_view reason);
   void send_to_validators(sim::Context& ctx, const ledger::TxPtr& tx);
   void arm_retry(sim::Context& ctx);

@@ -95,10 +95,10 @@ void Gateway::on_start(sim::Context& ctx) {
   counts_->gateway(ctx.self());
 }
 
-void Gateway::on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) {
+void Gateway::on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) {
   if (const auto* u = msg.get_if<UploadMsg>()) return on_upload(ctx, u->upload);
   if (const auto* s = msg.get_if<ScanMsg>()) return on_scan(ctx, s->scan);
-  if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_tx_committed(ctx, *c);
+  if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_tx_committed(ctx, from, *c);
 }
 
 // A hub's upload: its signature is checked against the registered device key (the gateway does
@@ -281,8 +281,9 @@ void Gateway::arm_retry(sim::Context& ctx) {
   retry_timer_ = ctx.set_timer(std::max(sim::Duration::zero(), *next - ctx.now()), kRetryTimer);
 }
 
-void Gateway::on_tx_committed(sim::Context& ctx, const consensus::TxCommitted& m) {
-  const auto confirmed = submitter_.on_committed(m);
+void Gateway::on_tx_committed(sim::Context& ctx, sim::NodeId from,
+                              const consensus::TxCommitted& m) {
+  const auto confirmed = submitter_.on_committed(from, m);
   if (!confirmed) return;
   const auto it = batch_of_tx_.find(m.id);
   if (it == batch_of_tx_.end()) return;

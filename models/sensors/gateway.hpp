@@ -153,7 +153,7 @@ class Gateway : public sim::Node {
   void close_batch(sim::Context& ctx);
   void submit(sim::Context& ctx, StoredBatch& batch);
   void flush_awaiting(sim::Context& ctx);
-  void on_tx_committed(sim::Context& ctx, const consensus::TxCommitted& m);
+  void on_tx_committed(sim::Context& ctx, sim::NodeId from, const consensus::TxCommitted& m);
   void arm_retry(sim::Context& ctx);
   bool uplink_carries(sim::Context& ctx);
 

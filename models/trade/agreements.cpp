@@ -136,11 +136,11 @@ class ContractDesk : public sim::Node, public ContractHooks {
   // ---- The desk's own handlers.
   void on_start(sim::Context& ctx) override { self_ = ctx.self(); }
 
-  void on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) override {
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override {
     if (const auto* o = msg.get_if<OrderPlaced>()) return on_order(ctx, *o);
     if (const auto* r = msg.get_if<OrderReceived>()) return on_received(ctx, *r);
     if (const auto* i = msg.get_if<InvoicePresented>()) return on_invoice(ctx, *i);
-    if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_committed(ctx, *c);
+    if (const auto* c = msg.get_if<consensus::TxCommitted>()) return on_committed(ctx, from, *c);
   }
 
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) override {
@@ -314,8 +314,8 @@ class ContractDesk : public sim::Node, public ContractHooks {
     ctx.set_timer(std::max(Duration::zero(), *next - ctx.now()), kRetryTimer);
   }
 
-  void on_committed(sim::Context& ctx, const consensus::TxCommitted& m) {
-    const auto confirmed = submitter_->on_committed(m);
+  void on_committed(sim::Context& ctx, sim::NodeId from, const consensus::TxCommitted& m) {
+    const auto confirmed = submitter_->on_committed(from, m);
     if (!confirmed) return;
     const auto it = pending_.find(m.id);
     if (it == pending_.end()) return;

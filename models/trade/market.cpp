@@ -241,10 +241,10 @@ class Marketplace : public sim::Node {
     }
   }
 
-  void on_message(sim::Context& ctx, sim::NodeId, const sim::Message& msg) override {
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override {
     if (const auto* m = msg.get_if<consensus::TxCommitted>()) {
       if (!submitter_) return;
-      if (auto done = submitter_->on_committed(*m)) {
+      if (auto done = submitter_->on_committed(from, *m)) {
         const auto it = waiting_.find(done->tx->id());
         if (it == waiting_.end()) return;
         auto fn = std::move(it->second);

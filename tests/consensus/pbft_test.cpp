@@ -150,6 +150,50 @@ TEST(Pbft, BlockIntervalLongerThanTheViewTimeoutKeepsThePrimary) {
   }
 }
 
+// Submits one signed payment to validator 1 only, and the same transaction to validator 2 a
+// second later, when it is long committed (validator 1 forwarded it to the primary): what a
+// client waiting for f + 1 replies does when its copy to one of them is slow.
+struct LateSubmitter : sim::Node {
+  ledger::TxPtr tx;
+  std::vector<std::pair<sim::NodeId, TxCommitted>> replies;
+  void on_start(sim::Context& ctx) override {
+    ctx.send(1, sim::Message::make(SubmitTx{tx, false}, tx->wire_size()));
+    ctx.set_timer(1_s);
+  }
+  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override {
+    ctx.send(2, sim::Message::make(SubmitTx{tx, false}, tx->wire_size()));
+  }
+  void on_message(sim::Context&, sim::NodeId from, const sim::Message& msg) override {
+    if (const auto* m = msg.get_if<TxCommitted>()) replies.emplace_back(from, *m);
+  }
+};
+
+// A validator that gets a client's copy of a transaction it already committed answers the
+// client from what it committed, instead of refusing the copy as a replay (the client would wait
+// for that reply and resend every retry interval).
+TEST(Pbft, LateCopiesOfCommittedTransactionsAreAnswered) {
+  Consortium c(4, 4, 1_s, 0);
+  const auto id = static_cast<sim::NodeId>(c.ids.size() + c.clients.size());
+  auto& late = c.engine.emplace_node<LateSubmitter>(id, c.sites[3]);
+  ledger::Transaction tx;
+  tx.kind = ledger::TxKind::kPayment;
+  tx.sender = 4;  // a funded account of the fixture's genesis
+  tx.nonce = 1;
+  tx.recipient = 5;
+  tx.amount = 10;
+  tx.sign_with(ledger::KeyPair::derive(c.engine.seed(), 4));
+  late.tx = ledger::seal(std::move(tx));
+  c.engine.run({.until = sim::SimTime::zero() + 3_s});
+  ASSERT_EQ(late.replies.size(), 2u);
+  EXPECT_EQ(late.replies[0].first, 1u);
+  EXPECT_EQ(late.replies[1].first, 2u);
+  for (const auto& [from, m] : late.replies) {
+    EXPECT_EQ(m.id, late.tx->id());
+    EXPECT_EQ(m.outcome, TxOutcome::kApplied);
+    EXPECT_EQ(m.height, late.replies[0].second.height);
+  }
+}
+
 TEST(Pbft, ViewChangeAfterPrimaryCrash) {
   Consortium c(3, 4, 5_ms, 1000);
   sim::faults::crash(c.engine, {0}, sim::SimTime::zero() + 2_s, sim::Duration::max());

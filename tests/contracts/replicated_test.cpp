@@ -129,9 +129,9 @@ class Platform : public sim::Node {
       : submitter_(std::move(validators), consensus::SubmitTo::kFPlusOne, 1_s),
         tx_(std::move(tx)) {}
   void on_start(sim::Context& ctx) override { submitter_.submit(ctx, tx_); }
-  void on_message(sim::Context&, sim::NodeId, const sim::Message& msg) override {
+  void on_message(sim::Context&, sim::NodeId from, const sim::Message& msg) override {
     if (const auto* c = msg.get_if<consensus::TxCommitted>()) {
-      if (auto done = submitter_.on_committed(*c)) confirmed = std::move(done);
+      if (auto done = submitter_.on_committed(from, *c)) confirmed = std::move(done);
     }
   }
   std::optional<consensus::TxSubmitter::Confirmed> confirmed;
