@@ -2,7 +2,7 @@
 import html
 import os
 
-from . import plots
+from . import fraud, plots
 from .runfile import read
 
 
@@ -17,6 +17,8 @@ def compare(paths, out_dir):
         file = plots.figure_name("compare", name)
         plots.series_figure(pairs, os.path.join(out_dir, file), f"{name}: {pairs[0][0].description}")
         figures.append((file, f"{name} ({pairs[0][0].units}) in {len(runs)} runs"))
+    if fraud.money_lost_figure(runs, labels, os.path.join(out_dir, "fraud-money_lost.png")):
+        figures.append(("fraud-money_lost.png", f"money lost to each kind of fraud in {len(runs)} runs (USD)"))
     kpis = sorted(set().union(*[r.summary.keys() for r in runs]))
     rows = ["<h2>Key figures side by side</h2><table><tr><th>figure</th>"]
     rows += [f"<th>{html.escape(label)}</th>" for label in labels] + ["<th>units</th></tr>"]
@@ -26,6 +28,7 @@ def compare(paths, out_dir):
                         for r in runs)
         rows.append(f"<tr><td>{html.escape(k)}</td>{cells}<td>{html.escape('' if units == '1' else units)}</td></tr>")
     rows.append("</table>")
+    rows.insert(0, fraud.table_html(runs, labels))
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as f:
         f.write(plots.page("tradesim: comparison of runs",

@@ -5,7 +5,7 @@ scale."""
 import os
 from collections import defaultdict
 
-from . import plots
+from . import fraud, plots
 from .runfile import read, timeline_windows
 
 
@@ -39,6 +39,8 @@ def report(path, out_dir):
             if plots.sensor_readings_figure(t, os.path.join(out_dir, file), band, windows):
                 figures.append((file, "events/sensor_readings: temperature sampled (blue), as the "
                                       "readers saw it on the ledger (orange), physical (black)"))
+    if fraud.money_lost_figure([run], [run.label], os.path.join(out_dir, "fraud-money_lost.png")):
+        figures.append(("fraud-money_lost.png", "money lost to each kind of fraud (USD)"))
     attrs = run.attrs
     intro = [("run file", os.path.abspath(path)),
              ("scenario", f"{attrs.get('scenario', '?')} ({attrs.get('scenario_file', '')})"),
@@ -52,6 +54,7 @@ def report(path, out_dir):
                for name, (value, units, description) in sorted(run.summary.items())]
     scenario_html = ("<h2>Scenario (resolved)</h2><pre>" + __import__("html").escape(run.scenario_text)
                      + "</pre>") if run.scenario_text else ""
+    scenario_html = fraud.table_html([run], [run.label]) + scenario_html
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as f:
         f.write(plots.page(f"tradesim run: {attrs.get('scenario', path)}", intro, summary, figures,

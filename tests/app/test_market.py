@@ -79,6 +79,22 @@ def test_the_provenance_registry_flags_every_counterfeit_and_no_genuine_item(cou
     assert_money_conserved(ledger)
 
 
+def test_compare_shows_fraud_with_and_without_the_ledger(tradesim, counterfeits, tmp_path):
+    """`tradesim compare` puts each fraud kind's truth, detections and losses side by side."""
+    central, ledger = counterfeits
+    out = tmp_path / "cmp"
+    r = run([tradesim, "compare", central.filename, ledger.filename, "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    assert (out / "fraud-money_lost.png").stat().st_size > 1000
+    page = (out / "index.html").read_text()
+    assert "Fraud: ground truth, detection and losses" in page
+    lost_c = summary(central, "market.counterfeit.money_lost")
+    lost_l = summary(ledger, "market.counterfeit.money_lost")
+    assert lost_c > 0 and lost_l == 0
+    row = page[page.index("<td>market.counterfeit</td><td>money lost</td>"):].split("</tr>")[0]
+    assert f"{lost_c:.4g}" in row and "<td class='num'>0</td>" in row
+
+
 def test_escrow_refunds_non_delivery_that_the_platform_pays_out(tradesim, tmp_path):
     scenario = tmp_path / "non-delivery.yaml"
     scenario.write_text(

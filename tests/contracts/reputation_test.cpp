@@ -57,6 +57,18 @@ TEST_F(ReputationTest, RatingsOnlyFromCompletedTradesWithAStakedSeller) {
   EXPECT_EQ(l.query(kReputation, "score", {kSeller}), "4000");
 }
 
+// A buyer whose seller never delivered gets a refund after the deadline and may rate that
+// trade; one whose trade is still open may not.
+TEST_F(ReputationTest, RefundedTradesCountAsCompleted) {
+  ASSERT_TRUE(l.call(kSeller, kReputation, "stake", {}, 1'000).ok());
+  const uint64_t open = trade(2'000, false);
+  EXPECT_EQ(rate(kBuyer, open, 1).reason, "trade not completed");
+  l.now_ns = 1001 * kDayNs;  // past the deadline
+  ASSERT_TRUE(l.call(kBuyer, open, "refund").ok());
+  ASSERT_TRUE(rate(kBuyer, open, 1).ok());
+  EXPECT_EQ(l.query(kReputation, "score", {kSeller}), "1000");
+}
+
 TEST_F(ReputationTest, ScoreWeightedByTradeValueAndRaterHistory) {
   ASSERT_TRUE(l.call(kSeller, kReputation, "stake", {}, 5'000).ok());
   ASSERT_TRUE(rate(kBuyer, trade(1'000), 1).ok());  // weight 1,000 x 1
