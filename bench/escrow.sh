@@ -40,7 +40,8 @@ events = f.attrs["events"]
 print(f"orders {int(s('market.orders'))}, released {released}, ledger transactions "
       f"{int(s('market.ledger_calls'))} (failed {int(s('market.ledger_calls_failed'))}), "
       f"contract calls executed {int(s('contracts.calls_executed'))}")
-print(f"gas per trade {gas / max(1, int(s('market.orders'))):.0f}; contract CPU per validator "
+print(f"gas per completed trade (median) {s('market.gas_per_trade_median'):.0f}, all gas per order "
+      f"placed {gas / max(1, int(s('market.orders'))):.0f}; contract CPU per validator "
       f"{cpu:.1f} s of {s('contracts.validator_cpu_mean'):.1f} s busy "
       f"(share {100 * s('contracts.cpu_share'):.1f}%), {100 * cpu / sim_s:.3f}% of simulated time; "
       f"events {events:,}")

@@ -111,6 +111,7 @@ struct Order {
   bool delivered = false;  // the escrow accepted the delivery proof
   sim::Rng rng;            // the order's own stream: the same draws whatever else happens
   uint64_t gas_calls = 0;
+  uint64_t gas = 0;  // used by the order's contract calls, from their receipts
 };
 
 struct KindCounts {
@@ -138,6 +139,7 @@ struct MarketRun {
   std::map<std::string, uint64_t> failure_reasons;   // and why (the receipts' reasons)
   double fees = 0, dispute_costs = 0, shipping_fake = 0;
   std::vector<double> settle_days, payout_days;
+  std::vector<double> released_gas;  // gas of each released (completed) genuine trade
   std::map<sim::NodeId, sim::NodeId> market_of_gateway;
   int64_t genesis_money = 0;
 };
@@ -260,7 +262,7 @@ class Marketplace : public sim::Node {
                                                       : "not applied";
           ++run_->failure_reasons[why];
         }
-        fn(ctx, applied);
+        fn(ctx, applied, done->receipt ? done->receipt->gas_used : 0);
       }
     }
   }
@@ -305,7 +307,8 @@ class Marketplace : public sim::Node {
 
  private:
   using Action = std::function<void(sim::Context&)>;
-  using Done = std::function<void(sim::Context&, bool applied)>;
+  // `gas`: what the call used, from its receipt (0 for a payment).
+  using Done = std::function<void(sim::Context&, bool applied, uint64_t gas)>;
   struct SybilPlan {
     uint32_t first, live, reserve;
     SimTime at, until;
@@ -351,9 +354,10 @@ class Marketplace : public sim::Node {
     tx.payload = contracts::encode_call(
         {run_->contracts->gas_limit, run_->contracts->gas_price, method, std::move(args)});
     submit(ctx, sign(ctx, std::move(tx)),
-           [this, method = std::move(method), done = std::move(done)](sim::Context& c, bool ok) {
+           [this, method = std::move(method), done = std::move(done)](sim::Context& c, bool ok,
+                                                                      uint64_t gas) {
              if (!ok) ++run_->failed_by_method[method];
-             done(c, ok);
+             done(c, ok, gas);
            });
   }
 
@@ -363,7 +367,7 @@ class Marketplace : public sim::Node {
     tx.sender = from;
     tx.recipient = to;
     tx.amount = amount;
-    submit(ctx, sign(ctx, std::move(tx)), [](sim::Context&, bool) {});
+    submit(ctx, sign(ctx, std::move(tx)), [](sim::Context&, bool, uint64_t) {});
   }
 
   void arm_retry(sim::Context& ctx) {
@@ -847,7 +851,8 @@ class Marketplace : public sim::Node {
     Seller& s = sellers_[seller];
     if (s.staked || p_.seller_stake <= 0) return;
     s.staked = true;
-    call(ctx, s.account, reputation, "stake", {}, p_.seller_stake, [](sim::Context&, bool) {});
+    call(ctx, s.account, reputation, "stake", {}, p_.seller_stake,
+         [](sim::Context&, bool, uint64_t) {});
   }
 
   // The platform's indexer reads each seller's on-ledger score from its replica, hourly.
@@ -952,9 +957,10 @@ class Marketplace : public sim::Node {
     ++o.pending;
     ++o.gas_calls;
     call(ctx, from, to, std::move(method), std::move(args), value,
-         [this, id, fn = std::move(fn)](sim::Context& c, bool ok) {
+         [this, id, fn = std::move(fn)](sim::Context& c, bool ok, uint64_t gas) {
            Order& order = orders_.at(id);
            --order.pending;
+           order.gas += gas;
            fn(c, order, ok);
            retire_if_done(id);
          });
@@ -974,6 +980,9 @@ class Marketplace : public sim::Node {
     const double lost = static_cast<double>(o.loss);
     if (o.outcome != Outcome::kOpen && o.paid != SimTime::max() && !o.fake) {
       run_->settle_days.push_back((o.settled - o.paid).seconds() / 86400);
+    }
+    if (o.outcome == Outcome::kReleased && !o.fake && o.truth == Fraud::kNone && o.gas > 0) {
+      run_->released_gas.push_back(static_cast<double>(o.gas));
     }
     if (o.truth != Fraud::kNone && o.truth != Fraud::kFakeReview) {
       KindCounts& k = run_->kinds[static_cast<size_t>(o.truth)];
@@ -1002,7 +1011,8 @@ class Marketplace : public sim::Node {
                           o.detected_by,
                           lost / 100,
                           static_cast<double>(o.cost) / 100,
-                          static_cast<int64_t>(o.gas_calls)});
+                          static_cast<int64_t>(o.gas_calls),
+                          static_cast<int64_t>(o.gas)});
   }
 
   void truth_row(const Order& o, const std::string& by) {
@@ -1165,7 +1175,8 @@ void build(sim::World& world) {
         "review_filter"},
        {"loss", sim::ColumnType::kFloat, "USD", "money the fraud took (buyer's or platform's)"},
        {"cost", sim::ColumnType::kFloat, "USD", "dispute handling cost"},
-       {"ledger_calls", sim::ColumnType::kInt, "1", "escrow contract calls"}});
+       {"ledger_calls", sim::ColumnType::kInt, "1", "escrow contract calls"},
+       {"gas", sim::ColumnType::kInt, "gas", "gas its contract calls used (receipts)"}});
   r.truth =
       &m.table("market_truth", "Ground truth: every fraudulent order and every fake review",
                {{"kind", sim::ColumnType::kText, "",
@@ -1379,6 +1390,9 @@ void build(sim::World& world) {
                    "payment to final outcome");
     mm.set_summary("market.days_to_payout_median", median(rp->payout_days), "d",
                    "payment to the seller's payout");
+    mm.set_summary("market.gas_per_trade_median", median(rp->released_gas), "gas",
+                   "gas of a completed trade's contract calls (genuine orders released to the "
+                   "seller: deploy, fund, delivery, release, rating), median; NaN without ledger");
     mm.set_summary("market.ledger_calls", static_cast<double>(rp->ledger_calls), "1",
                    "ledger transactions the platform's parties sent");
     mm.set_summary("market.ledger_outcomes_unknown", static_cast<double>(rp->outcomes_unknown), "1",
