@@ -208,9 +208,11 @@ def test_double_financing_is_lost_without_the_ledger_and_refused_with_it(tradesi
 
 
 def test_runs_are_deterministic(tradesim, tmp_path):
-    # Claims draw from the desk's random stream, the ledger run orders calls by commit: two runs
-    # of each give identical tables.
+    # Claims draw from the desk's random stream, the ledger runs order calls by commit (and the
+    # agreements' proofs by the gateway's anchors): two runs of each give identical tables.
     cases = [("shocks/canal-closure-agreements.yaml", "agreements", ["scenario.duration=200d"]),
+             ("shocks/canal-closure-agreements-ledger.yaml", "agreements",
+              SHORT + ["trade.agreements.term=20d"]),
              ("fraud/double-financing-ledger.yaml", "financing", ["scenario.duration=100d"])]
     for name, tab, sets in cases:
         a = simulate(tradesim, tmp_path, name, *sets, out_name="a.h5")
