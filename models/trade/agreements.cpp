@@ -15,9 +15,11 @@
 #include "models/consensus/validator.hpp"
 #include "models/contracts/framework_agreement.hpp"
 #include "models/contracts/invoice_registry.hpp"
+#include "models/contracts/oracle.hpp"
 #include "models/contracts/scenario.hpp"
 #include "models/ledger/crypto.hpp"
 #include "models/ledger/transaction.hpp"
+#include "models/sensors/gateway.hpp"
 #include "sim/engine.hpp"
 
 namespace tradesim::trade {
@@ -31,7 +33,11 @@ namespace {
 
 constexpr int64_t kNone = -1;
 constexpr uint64_t kRetryTimer = 1;
-constexpr uint64_t kFirstClaim = 2;
+constexpr uint64_t kFirstClaim = 2;  // claims take timer tags from here up
+constexpr uint64_t kTermTimer = std::numeric_limits<uint64_t>::max();
+// The receiving scan is taken at the importer's warehouse (the framework_agreement's default
+// destination): the promise is "received by the importer".
+constexpr auto kReceivingDock = sensors::Checkpoint::kWarehouse;
 // Banks' ledger accounts hold enough for every advance of a run.
 constexpr int64_t kBankFunds = int64_t{1} << 52;
 
@@ -67,10 +73,21 @@ struct AgreementRecord {
   sim::NodeId importer = 0, exporter = 0;
   int64_t value = 0;
   SimTime placed, due, delivered = SimTime::max(), paid_at = SimTime::max();
+  SimTime evidence = SimTime::max();  // the receiving scan's time (ledger)
   int64_t days_late = 0, penalty_due = 0, penalty_paid = 0;
   double claim_cost = 0;
   bool out_of_spec = false, breach = false, air = false;
   std::string settled_by = "open";
+};
+
+// One framework_agreement instance (ledger): what the desk knows of its orders and its bond.
+struct BondRecord {
+  sim::NodeId importer = 0, exporter = 0;
+  int64_t bond = 0;  // cents posted at genesis
+  int64_t open = 0;  // orders registered (or being registered) and not yet settled
+  bool release_submitted = false;
+  int64_t released = 0;  // cents returned to the supplier
+  SimTime released_at = SimTime::max();
 };
 
 struct FinancingRecord {
@@ -94,6 +111,15 @@ class ContractDesk : public sim::Node, public ContractHooks {
         unit_price_(unit_price),
         ledger_(ledger),
         seed_(seed) {
+    observer_.anchored = [this](const sensors::StoredBatch& batch, SimTime) {
+      // Called in the gateway's context: the desk handles the batch in its own.
+      const uint64_t id = batch.record.batch_id;
+      engine_->schedule(engine_->now(), [this, id] {
+        engine_->invoke(self_, [id](sim::Node& node, sim::Context& ctx) {
+          static_cast<ContractDesk&>(node).on_anchored(ctx, id);
+        });
+      });
+    };
     if (ledger_ != nullptr) {
       submitter_ =
           std::make_unique<consensus::TxSubmitter>(ledger_->validators, consensus::SubmitTo::kOne,
@@ -134,7 +160,12 @@ class ContractDesk : public sim::Node, public ContractHooks {
   }
 
   // ---- The desk's own handlers.
-  void on_start(sim::Context& ctx) override { self_ = ctx.self(); }
+  void on_start(sim::Context& ctx) override {
+    self_ = ctx.self();
+    // The agreements' term: no order is registered after it, and each supplier releases its
+    // bond once no order under it is open.
+    if (ledger_ != nullptr && agreements_.enabled) ctx.set_timer(agreements_.term, kTermTimer);
+  }
 
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::Message& msg) override {
     if (const auto* o = msg.get_if<OrderPlaced>()) return on_order(ctx, *o);
@@ -144,6 +175,11 @@ class ContractDesk : public sim::Node, public ContractHooks {
   }
 
   void on_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) override {
+    if (tag == kTermTimer) {
+      term_over_ = true;
+      for (auto& [instance, b] : bond_records) release_if_done(ctx, instance, b);
+      return;
+    }
     if (tag == kRetryTimer) {
       retry_armed_ = false;
       submitter_->resend_due(ctx, {}, [](sim::Context&) { return true; });
@@ -163,6 +199,15 @@ class ContractDesk : public sim::Node, public ContractHooks {
   // Set while building.
   sim::NodeId self_ = 0;
   std::map<std::pair<sim::NodeId, sim::NodeId>, uint64_t> instance_of;  // (importer, exporter)
+  std::map<uint64_t, BondRecord> bond_records;                          // by instance account
+  // The receiving scanner (hosted by the desk, its key registered with the consortium) and the
+  // gateway that anchors its scans (ledger and agreements).
+  sim::NodeId gateway_ = 0;
+  const sensors::Gateway* gateway_node_ = nullptr;
+  sensors::KeyDirectory scanner_keys_;
+  sensors::Conservation scan_counts_;
+  sensors::GatewayObserver observer_;
+  ledger::KeyPair scanner_key_;
   std::vector<uint64_t> bank_accounts;
   uint64_t invoice_registry = 0;
   int64_t bonds = 0, genesis_total = 0;
@@ -189,7 +234,10 @@ class ContractDesk : public sim::Node, public ContractHooks {
     return static_cast<int64_t>(std::llround(units * unit_price_ * 100));
   }
 
+  SimTime term_end() const { return SimTime::zero() + agreements_.term; }
+
   void on_order(sim::Context& ctx, const OrderPlaced& o) {
+    if (o.placed >= term_end()) return;  // the agreements' term is over: not under one
     AgreementRecord a;
     a.order = o.order;
     a.importer = o.importer;
@@ -202,8 +250,9 @@ class ContractDesk : public sim::Node, public ContractHooks {
     if (ledger_ == nullptr) return;
     const auto it = instance_of.find({o.importer, o.exporter});
     if (it == instance_of.end()) return;
+    ++bond_records.at(it->second).open;
     submit(ctx, o.importer, it->second, 0, "order", contracts::Args{o.order, o.value, ns(a.due)},
-           {Call::kOrder, o.order});
+           {Call::kOrder, it->second});
   }
 
   void on_received(sim::Context& ctx, const OrderReceived& r) {
@@ -214,19 +263,23 @@ class ContractDesk : public sim::Node, public ContractHooks {
     a.out_of_spec = r.out_of_spec;
     a.breach = r.breach;
     a.days_late = contracts::framework_days_late(ns(a.due), ns(a.delivered));
+    // Only a value or rate beyond 64 bits has no penalty; it would show as -1 (and the
+    // contract would refuse the call).
     a.penalty_due = contracts::framework_penalty(a.value, ns(a.due), ns(a.delivered), a.out_of_spec,
                                                  basis_points(agreements_.penalty_per_day),
                                                  basis_points(agreements_.penalty_cap),
-                                                 basis_points(agreements_.quality_penalty));
-    if (ledger_ != nullptr) {
-      const auto it = instance_of.find({a.importer, a.exporter});
-      if (it != instance_of.end()) {
-        a.settled_by = "pending";
-        submit(ctx, a.importer, it->second, 0, "delivered",
-               contracts::Args{a.order, uint64_t{a.out_of_spec ? 1u : 0u}},
-               {Call::kDelivered, a.order});
-        return;
-      }
+                                                 basis_points(agreements_.quality_penalty))
+                        .value_or(kNone);
+    if (ledger_ != nullptr && instance_of.count({a.importer, a.exporter}) != 0) {
+      // The neutral receiving scanner signs the scan of the order's tag; once the gateway has
+      // anchored it, the exporter proves the delivery with it (on_anchored). The days late are
+      // the scan's, whoever submits the proof and whenever.
+      a.settled_by = "pending";
+      a.evidence = ctx.now();
+      const sensors::RfidScan scan =
+          sensors::make_scan(a.order, self_, kReceivingDock, a.evidence, scanner_key_);
+      ctx.send(gateway_, sim::Message::make(sensors::ScanMsg{scan}, sensors::RfidScan::kWireBytes));
+      return;
     }
     if (a.penalty_due == 0) {
       a.settled_by = "on_time";
@@ -243,6 +296,33 @@ class ContractDesk : public sim::Node, public ContractHooks {
     } else {
       a.settled_by = "unpaid";
     }
+  }
+
+  // The gateway anchored a batch of receiving scans: the exporter of each order proves its
+  // delivery with the scan's Merkle proof and the anchor transaction (as escrow deliveries are).
+  void on_anchored(sim::Context& ctx, uint64_t batch_id) {
+    const sensors::StoredBatch* batch = gateway_node_->batch(batch_id);
+    if (batch == nullptr) return;
+    const contracts::Bytes anchor(batch->tx_id.begin(), batch->tx_id.end());
+    for (const sensors::RfidScan& scan : batch->scans) {
+      const auto found = agreements_by_order_.find(scan.tag);
+      if (found == agreements_by_order_.end()) continue;
+      const AgreementRecord& a = found->second;
+      const auto proof = gateway_node_->fetch_scan(scan.tag, scan.checkpoint);
+      if (!proof) continue;
+      submit(ctx, a.exporter, instance_of.at({a.importer, a.exporter}), 0, "delivered",
+             contracts::Args{a.order, uint64_t{a.out_of_spec ? 1u : 0u},
+                             contracts::encode_scan_proof(*proof), anchor},
+             {Call::kDelivered, a.order});
+    }
+  }
+
+  // After the term, an agreement with no open order is closed: its supplier takes back what is
+  // left of its bond.
+  void release_if_done(sim::Context& ctx, uint64_t instance, BondRecord& b) {
+    if (!term_over_ || b.open != 0 || b.release_submitted) return;
+    b.release_submitted = true;
+    submit(ctx, b.exporter, instance, 0, "release", {}, {Call::kRelease, instance});
   }
 
   void on_invoice(sim::Context& ctx, const InvoicePresented& i) {
@@ -278,10 +358,10 @@ class ContractDesk : public sim::Node, public ContractHooks {
     return contracts::Bytes(d.begin(), d.end());
   }
 
-  enum class Call : uint8_t { kOrder, kDelivered, kFinance };
+  enum class Call : uint8_t { kOrder, kDelivered, kRelease, kFinance };
   struct Pending {
     Call call;
-    uint64_t key;  // order id or financing record index
+    uint64_t key;  // instance account (order, release), order id or financing record index
   };
 
   void submit(sim::Context& ctx, uint64_t sender, uint64_t recipient, int64_t amount,
@@ -321,7 +401,20 @@ class ContractDesk : public sim::Node, public ContractHooks {
     if (it == pending_.end()) return;
     const Pending what = it->second;
     pending_.erase(it);
-    if (what.call == Call::kDelivered) {
+    const bool applied =
+        m.outcome == consensus::TxOutcome::kApplied && m.receipt != nullptr && m.receipt->ok();
+    if (what.call == Call::kOrder) {
+      // An order the contract refused is not open there either.
+      BondRecord& b = bond_records.at(what.key);
+      if (!applied) --b.open;
+      release_if_done(ctx, what.key, b);
+    } else if (what.call == Call::kRelease) {
+      BondRecord& b = bond_records.at(what.key);
+      if (applied) {
+        b.released = std::stoll(m.receipt->output);
+        b.released_at = ctx.now();
+      }
+    } else if (what.call == Call::kDelivered) {
       AgreementRecord& a = agreements_by_order_.at(what.key);
       const auto& instance = instance_of.at({a.importer, a.exporter});
       // "<days late> <penalty due> <penalty paid>", as the contract computed them.
@@ -331,6 +424,9 @@ class ContractDesk : public sim::Node, public ContractHooks {
         a.settled_by = "failed";
         return;
       }
+      BondRecord& b = bond_records.at(instance);
+      --b.open;
+      release_if_done(ctx, instance, b);
       a.penalty_paid = paid;
       if (due != a.penalty_due) {
         a.settled_by = "mismatch";  // the contract and the rule disagree (a test catches it)
@@ -365,6 +461,7 @@ class ContractDesk : public sim::Node, public ContractHooks {
   std::map<uint64_t, ledger::KeyPair> keys_;
   std::map<ledger::Digest, Pending> pending_;
   bool retry_armed_ = false;
+  bool term_over_ = false;
   std::map<uint64_t, uint64_t> claims_;  // timer tag -> order
   uint64_t next_claim_ = kFirstClaim;
   std::map<int, std::set<uint64_t>> books_;  // each bank's own books (no ledger)
@@ -412,6 +509,11 @@ std::vector<Field> contract_fields() {
                          "ledger: the supplier's bond, share of the agreement's expected annual "
                          "value (importer's mean demand x 365 x unit price x its share of the "
                          "importer's orders), posted at genesis"),
+           Field::scalar("term", FieldType::kDuration, "365d",
+                         "the agreements' term from the start of the run: orders placed after it "
+                         "are not under an agreement; with the ledger each supplier releases what "
+                         "is left of its bond once the term is over and no order under it is open")
+               .at_least(0),
            Field::scalar("claim_delay", FieldType::kDuration, "90d",
                          "no ledger: a manual claim filed at delivery is paid this much later")
                .at_least(0),
@@ -445,6 +547,7 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
   a.penalty_cap = s.fraction("trade.agreements.penalty_cap");
   a.quality_penalty = s.fraction("trade.agreements.quality_penalty");
   a.bond = s.fraction("trade.agreements.bond");
+  a.term = s.duration("trade.agreements.term");
   a.claim_delay = s.duration("trade.agreements.claim_delay");
   a.claim_cost = s.number("trade.agreements.claim_cost");
   a.claim_recovery = s.fraction("trade.agreements.claim_recovery");
@@ -473,6 +576,19 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
   desk->self_ = *world.find("contract-desk");
   trade.contracts = desk;
 
+  if (lc != nullptr && a.enabled) {
+    // The receiving scanner's key is registered with the gateway (the consortium's device
+    // registry), which anchors its scans within a minute.
+    desk->scanner_key_ = ledger::KeyPair::derive(s.seed(), desk->self_);
+    desk->scanner_keys_[desk->self_] = desk->scanner_key_.public_key();
+    sensors::GatewayParams g;
+    g.batch_interval = Duration::from_ns(sim::units::kMinute);
+    desk->gateway_ = world.next_id();
+    desk->gateway_node_ = &world.emplace<sensors::Gateway>(
+        "agreements-gateway", {}, site, lc->validators, s.seed(), desk->gateway_, g,
+        &desk->scanner_keys_, &desk->scan_counts_, &desk->observer_);
+  }
+
   if (lc != nullptr) {
     // One framework_agreement per (importer, exporter it sources from), its bond at genesis.
     if (a.enabled) {
@@ -487,6 +603,8 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
               world, *lc, "framework_agreement", account,
               {{"buyer", std::to_string(importer_ids[i])},
                {"supplier", std::to_string(e)},
+               {"scanner_key", ledger::to_hex(desk->scanner_key_.public_key())},
+               {"destination", std::to_string(static_cast<int>(kReceivingDock))},
                {"penalty_per_day_bp", std::to_string(basis_points(a.penalty_per_day))},
                {"penalty_cap_bp", std::to_string(basis_points(a.penalty_cap))},
                {"defect_bp", std::to_string(basis_points(a.quality_penalty))}});
@@ -494,6 +612,8 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
               std::llround(a.bond * imp->mean_daily_demand() * 365 * share * price * 100));
           if (bond > 0) consensus::fund_at_genesis(world, account, bond);
           desk->instance_of[{importer_ids[i], e}] = account;
+          desk->bond_records[account] = BondRecord{
+              .importer = importer_ids[i], .exporter = e, .bond = std::max<int64_t>(bond, 0)};
           desk->bonds += bond;
         }
       }
@@ -534,7 +654,10 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
            {"claim_cost_usd", sim::ColumnType::kFloat, "USD", "cost of the manual claim"},
            {"settled_by", sim::ColumnType::kText, "",
             "ledger, claim, unpaid, on_time, open (not delivered), claim_filed (not paid by the "
-            "end), pending (ledger call not confirmed by the end)"}});
+            "end), pending (ledger call not confirmed by the end)"},
+           {"evidence_ns", sim::ColumnType::kInt, "ns",
+            "ledger: time of the receiving scan that proves the delivery, from which the "
+            "contract counts the days late (-1: no scan)"}});
       double due = 0, paid = 0, unpaid = 0, claims = 0, claim_cost = 0, late = 0, orders = 0;
       std::vector<double> to_comp;
       for (const auto& [id, r] : desk->agreements_by_order_) {
@@ -544,7 +667,8 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
                   r.delivered == SimTime::max() ? kNone : ns(r.delivered), r.days_late,
                   static_cast<int64_t>(r.out_of_spec), static_cast<int64_t>(r.breach),
                   static_cast<int64_t>(r.air), r.penalty_due / 100.0, r.penalty_paid / 100.0,
-                  r.paid_at == SimTime::max() ? kNone : ns(r.paid_at), r.claim_cost, r.settled_by});
+                  r.paid_at == SimTime::max() ? kNone : ns(r.paid_at), r.claim_cost, r.settled_by,
+                  r.evidence == SimTime::max() ? kNone : ns(r.evidence)});
         if (r.delivered == SimTime::max()) continue;
         late += r.days_late > 0 ? 1 : 0;
         due += r.penalty_due / 100.0;
@@ -567,6 +691,16 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
       m.set_summary("agreements.claim_costs", claim_cost, "USD", "their cost to the importers");
       m.set_summary("agreements.bonds", desk->bonds / 100.0, "USD",
                     "suppliers' bonds posted at genesis (ledger)");
+      double released = 0, released_count = 0;
+      for (const auto& [instance, b] : desk->bond_records) {
+        released += b.released / 100.0;
+        released_count += b.released_at != SimTime::max() ? 1 : 0;
+      }
+      m.set_summary("agreements.bonds_released", released, "USD",
+                    "what was left of the bonds, returned to the suppliers at the end of the "
+                    "term once no order under their agreement was open (ledger)");
+      m.set_summary("agreements.agreements_released", released_count, "1",
+                    "agreements whose bond was released (ledger)");
     }
     if (desk->financing().enabled) {
       sim::EventTable& t = m.table(

@@ -21,6 +21,9 @@ struct AgreementParams {
   double penalty_cap = 0.10;       // the lateness penalty's cap, share of the order value
   double quality_penalty = 0.05;   // per order out of spec, share of the order value
   double bond = 0.05;              // share of the expected annual value of the agreement
+  // From the start of the run: no order is placed under an agreement after it; with the ledger
+  // each supplier releases its bond once no order under it is open.
+  sim::Duration term = sim::Duration::from_ns(365 * sim::units::kDay);
   sim::Duration claim_delay = sim::Duration::from_ns(90 * sim::units::kDay);
   double claim_cost = 1500;     // USD per manual claim
   double claim_recovery = 0.6;  // probability a manual claim is paid
