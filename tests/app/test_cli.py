@@ -220,8 +220,17 @@ def agreements_run(tradesim, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def market_run(tradesim, tmp_path_factory):
+    out = tmp_path_factory.mktemp("market") / "loc.h5"
+    r = run([tradesim, "run", os.path.join(SOURCE, "scenarios", "teaching", "letter-of-credit.yaml"),
+             "-o", str(out), "-q", "--set", "market.ledger=consortium"])
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 @pytest.mark.parametrize("which", ["port_run", "consortium_run", "trade_run", "supply_run",
-                                   "sensors_run", "agreements_run"])
+                                   "sensors_run", "agreements_run", "market_run"])
 def test_output_format_documents_every_dataset_of_a_real_run(request, which):
     path = request.getfixturevalue(which)
     doc = open(os.path.join(SOURCE, "docs", "output-format.md"), encoding="utf-8").read()
