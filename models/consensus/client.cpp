@@ -76,8 +76,7 @@ void TxClient::retry(sim::Context& ctx) {
     if (!(ctx.now() < p.last_sent + params_.retry_after)) due.emplace(p.tx->submitted_ns, &p);
   }
   for (auto& [t, p] : due) {
-    p->last_sent = ctx.now();
-    p->replied.clear();
+    p->last_sent = ctx.now();  // replies already counted stay: a commit notice is final
     ++resent_;
     send_to_validators(ctx, p->tx);
   }

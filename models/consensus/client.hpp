@@ -80,7 +80,7 @@ class TxClient : public sim::Node {
     sim::SimTime submitted;
     sim::SimTime last_sent;
     ledger::TxPtr tx;
-    std::vector<sim::NodeId> replied{};  // distinct validators since the last send
+    std::vector<sim::NodeId> replied{};  // distinct validators that reported the commit
   };
   std::unordered_map<ledger::Digest, Pending, ledger::DigestHash> pending_;
 };

@@ -493,14 +493,19 @@ void HotStuffReplica::enter_view(sim::Context& ctx, uint64_t view) {
 
 // A replica with pending work (transactions, or nodes waiting for their three-chain) expects
 // the leader to make progress; one with none has nothing to suspect the leader of. A correct
-// leader may hold transactions for up to a block interval while its block fills, so the view
-// times out only a view timeout after that.
+// leader may hold transactions for up to a block interval while its block fills, so then the
+// view times out only a view timeout after that (a crashed leader costs the interval more).
 void HotStuffReplica::watch(sim::Context& ctx) {
   if (!has_pending_work()) {
     if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
     view_timer_ = sim::kNoTimer;
   } else if (view_timer_ == sim::kNoTimer) {
-    view_timer_ = ctx.set_timer(view_timeout_ + ledger_.block_interval, kViewTimer + timer_base_);
+    // Nodes waiting for their three-chain are proposed on at once; only transactions alone may
+    // wait for a block to fill.
+    const bool batching = !equivocates() && !pending_commits(high_qc_.block);
+    view_timer_ =
+        ctx.set_timer(view_timeout_ + (batching ? ledger_.block_interval : sim::Duration{}),
+                      kViewTimer + timer_base_);
   }
 }
 

@@ -170,6 +170,11 @@ void PbftReplica::arm_request_timer(sim::Context& ctx) {
 // A replica that holds pending transactions watches that the primary orders them; one with
 // none has nothing to suspect the primary of.
 void PbftReplica::watch_pending(sim::Context& ctx) {
+  if (!view_active_) {
+    // A view change is under way: its own timer (view_timeout_) runs, whatever is pending.
+    if (view_timer_ == sim::kNoTimer) arm_view_timer(ctx);
+    return;
+  }
   if (mempool_.size() == 0) {
     if (view_timer_ != sim::kNoTimer) ctx.cancel_timer(view_timer_);
     view_timer_ = sim::kNoTimer;

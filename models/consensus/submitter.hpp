@@ -43,8 +43,9 @@ class TxSubmitter {
     size_t n = 0;
     for (auto& [id, p] : pending_) {
       if (ctx.now() < p.last_sent + retry_after_) continue;
+      // The replies already counted stay: a validator's commit notice is final, and the
+      // validators that sent one may be the only ones up.
       p.last_sent = ctx.now();
-      p.applied = p.failed = p.unknown = 0;
       ++n;
       if (link_up(ctx)) send_to_validators(ctx, p.tx, options);
     }

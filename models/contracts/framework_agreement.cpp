@@ -29,12 +29,16 @@ class FrameworkAgreement : public Contract {
   static void order(Api& api, const Args& args) {
     api.require(api.caller() == api.param_u64("buyer"), "only the buyer registers orders");
     api.require(!api.get_i64("released"), "agreement closed");
+    const int64_t term_end = api.param_i64("term_end_ns");
+    api.require(term_end == 0 || api.now().ns() < term_end, "the agreement's term is over");
     const std::string id = std::to_string(args.u64(0));
     const int64_t value = args.i64(1);
     const int64_t due_ns = args.i64(2);
     api.require(value > 0, "an order has a value");
     api.require(!api.get("order/" + id), "order " + id + " already registered");
     api.put("order/" + id, std::to_string(value) + " " + std::to_string(due_ns));
+    // When it was registered: a delivery scan from before it proves nothing about this order.
+    if (!api.param("scanner_key").empty()) api.put_i64("placed/" + id, api.now().ns());
     api.put_i64("open", checked_add(api, api.get_i64("open"), 1));
     api.emit("order", id);
   }
@@ -53,8 +57,9 @@ class FrameworkAgreement : public Contract {
     // (one storage entry per order keeps the state, which every block rehashes, small).
     api.require(std::count(registered->begin(), registered->end(), ' ') == 1,
                 "order " + id + " already settled");
-    const int64_t delivered_ns = api.param("scanner_key").empty() ? attested_delivery(api, args)
-                                                                  : scanned_delivery(api, args);
+    const int64_t delivered_ns = api.param("scanner_key").empty()
+                                     ? attested_delivery(api, args)
+                                     : scanned_delivery(api, args, id, out_of_spec);
     const size_t space = registered->find(' ');
     const int64_t value = std::stoll(registered->substr(0, space));
     const int64_t due_ns = std::stoll(registered->substr(space + 1));
@@ -84,8 +89,14 @@ class FrameworkAgreement : public Contract {
   }
 
   // With a scanner: the scan of the order's tag at the destination, as escrow.deliver checks it
-  // (signature under the registered key, Merkle path to a root anchored on the ledger).
-  static int64_t scanned_delivery(Api& api, const Args& args) {
+  // (signature under the registered key, Merkle path to a root anchored on the ledger), taken
+  // after the order was registered. The scan dates the delivery; the goods' quality is the
+  // buyer's (or the confirmer's) inspection: they settle with either flag, while anyone else -
+  // the supplier, who wants its bond back - may settle only as in spec, and only once the buyer's
+  // inspection window after the scan has passed. So the supplier cannot pre-empt a quality
+  // claim, and a buyer who stays silent cannot keep an order open for ever.
+  static int64_t scanned_delivery(Api& api, const Args& args, const std::string& id,
+                                  bool out_of_spec) {
     api.require(args.size() == 4, "a delivery is proven by a scan and its anchor");
     const auto scan = decode_scan_proof(args.bytes(2));
     const auto scanner_key = parse_key(api.param("scanner_key"));
@@ -99,6 +110,16 @@ class FrameworkAgreement : public Contract {
                 "scan not at the destination");
     // A scan is anchored after it was taken; a later time could only be a scanner's error.
     api.require(scan->scan.t.ns() <= api.now().ns(), "scan later than the block");
+    api.require(scan->scan.t.ns() >= api.get_i64("placed/" + id), "scan before the order");
+    const uint64_t confirmer = api.param_u64("confirmer");
+    const bool inspector =
+        api.caller() == api.param_u64("buyer") || (confirmer != 0 && api.caller() == confirmer);
+    if (!inspector) {
+      api.require(!out_of_spec, "only the buyer or the confirmer declares goods out of spec");
+      api.require(
+          api.now().ns() >= checked_add(api, scan->scan.t.ns(), api.param_i64("inspection_ns")),
+          "the buyer's inspection window is open");
+    }
     return scan->scan.t.ns();
   }
 
@@ -120,6 +141,8 @@ class FrameworkAgreement : public Contract {
 
   static void release(Api& api) {
     api.require(api.caller() == api.param_u64("supplier"), "only the supplier releases the bond");
+    const int64_t term_end = api.param_i64("term_end_ns");
+    api.require(term_end == 0 || api.now().ns() >= term_end, "the agreement's term is not over");
     api.require(api.get_i64("open") == 0, "orders still open");
     api.put_i64("released", 1);
     const int64_t left = api.balance(api.self());
@@ -175,6 +198,14 @@ ContractType framework_agreement_contract() {
         "anchored scan and dated by it (empty: the buyer or confirmer attests at block time)",
         ""},
        {"destination", "checkpoint number of the delivery scan (4: the buyer's warehouse)", "4"},
+       {"inspection_ns",
+        "with a scanner: after the scan, how long only the buyer (or the confirmer) may settle; "
+        "then anyone may, as in spec",
+        "172800000000000"},
+       {"term_end_ns",
+        "end of the agreement's term: no order registered from then, the bond released only "
+        "after it (0: no term, release whenever no order is open)",
+        "0"},
        {"penalty_per_day_bp", "basis points of the order value per day late", "50"},
        {"penalty_cap_bp", "cap of the lateness penalty, basis points of the order value", "1000"},
        {"defect_bp", "penalty for goods out of spec, basis points of the order value", "0"}},

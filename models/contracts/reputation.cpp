@@ -38,12 +38,13 @@ class Reputation : public Contract {
   void rate(Api& api, uint64_t escrow, uint64_t stars) {
     api.require(stars >= 1 && stars <= 5, "score is 1 to 5");
     api.require(api.contract_type(escrow) == "escrow", "not an escrow contract");
-    // A completed trade: released to the seller, settled by the arbiter, or refunded (the seller
-    // never proved delivery by the deadline, or proved spoiled goods). Each had the buyer's money
-    // locked, so each rating cost a real trade; a trade still open or a dispute that expired
-    // without a decision does not count.
+    // A completed trade in which the seller took part: released to it, settled by the arbiter
+    // after its delivery, or refunded because the goods it delivered were proven spoiled (the
+    // escrow keeps the excursions). A refund after the deadline does not count: the buyer picks
+    // the seller and the deadline, gets its money back, and would rate at the price of gas.
     const auto st = api.read_foreign(escrow, "status");
-    api.require(st == "released" || st == "resolved" || st == "refunded", "trade not completed");
+    const bool spoiled = st == "refunded" && api.read_foreign(escrow, "excursions").has_value();
+    api.require(st == "released" || st == "resolved" || spoiled, "trade not completed");
     api.require(to_u64(api, api.read_foreign(escrow, "buyer")) == api.caller(),
                 "only the trade's buyer rates");
     const uint64_t seller = to_u64(api, api.read_foreign(escrow, "seller"));
@@ -77,8 +78,8 @@ class Reputation : public Contract {
 
 ContractType reputation_contract() {
   return {"reputation",
-          "C2C reputation: ratings only from completed escrow trades (released, resolved or "
-          "refunded), weighted by trade value and rater history; a stake per seller",
+          "C2C reputation: ratings only from completed escrow trades (released, resolved, or "
+          "refunded as spoiled), weighted by trade value and rater history; a stake per seller",
           {{"min_stake", "stake a seller needs to be rated, currency units", "1000"},
            {"max_rater_bonus", "rater history counted, in ratings (weight up to 1 + this)", "9"}},
           [](const Params&) { return std::make_unique<Reputation>(); }};

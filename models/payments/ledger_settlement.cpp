@@ -114,7 +114,6 @@ void LedgerPayer::on_own_timer(sim::Context& ctx, sim::TimerId, uint64_t tag) {
   for (auto& [id, p] : pending_) {
     if (ctx.now() < p.last_sent + params_.retry_after) continue;
     p.last_sent = ctx.now();
-    p.replies = {};
     ++resent_;
     send_to_validators(ctx, p.tx);
   }

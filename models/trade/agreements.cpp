@@ -237,7 +237,8 @@ class ContractDesk : public sim::Node, public ContractHooks {
   SimTime term_end() const { return SimTime::zero() + agreements_.term; }
 
   void on_order(sim::Context& ctx, const OrderPlaced& o) {
-    if (o.placed >= term_end()) return;  // the agreements' term is over: not under one
+    // The agreements' term is over: not under one (the contract refuses orders from then on).
+    if (ctx.now() >= term_end()) return;
     AgreementRecord a;
     a.order = o.order;
     a.importer = o.importer;
@@ -298,8 +299,10 @@ class ContractDesk : public sim::Node, public ContractHooks {
     }
   }
 
-  // The gateway anchored a batch of receiving scans: the exporter of each order proves its
-  // delivery with the scan's Merkle proof and the anchor transaction (as escrow deliveries are).
+  // The gateway anchored a batch of receiving scans: the importer of each order settles it with
+  // the scan's Merkle proof and the anchor transaction (as escrow deliveries are) and its own
+  // inspection's verdict on the goods. The scan, not the importer, dates the delivery; had the
+  // importer stayed silent, the exporter could settle as in spec after the inspection window.
   void on_anchored(sim::Context& ctx, uint64_t batch_id) {
     const sensors::StoredBatch* batch = gateway_node_->batch(batch_id);
     if (batch == nullptr) return;
@@ -310,7 +313,7 @@ class ContractDesk : public sim::Node, public ContractHooks {
       const AgreementRecord& a = found->second;
       const auto proof = gateway_node_->fetch_scan(scan.tag, scan.checkpoint);
       if (!proof) continue;
-      submit(ctx, a.exporter, instance_of.at({a.importer, a.exporter}), 0, "delivered",
+      submit(ctx, a.importer, instance_of.at({a.importer, a.exporter}), 0, "delivered",
              contracts::Args{a.order, uint64_t{a.out_of_spec ? 1u : 0u},
                              contracts::encode_scan_proof(*proof), anchor},
              {Call::kDelivered, a.order});
@@ -428,7 +431,7 @@ class ContractDesk : public sim::Node, public ContractHooks {
       --b.open;
       release_if_done(ctx, instance, b);
       a.penalty_paid = paid;
-      if (due != a.penalty_due) {
+      if (due != a.penalty_due || days != a.days_late) {
         a.settled_by = "mismatch";  // the contract and the rule disagree (a test catches it)
       } else if (due == 0) {
         a.settled_by = "on_time";
@@ -605,6 +608,7 @@ bool build_contracts(sim::World& world, TradeWorld& trade, const std::vector<Imp
                {"supplier", std::to_string(e)},
                {"scanner_key", ledger::to_hex(desk->scanner_key_.public_key())},
                {"destination", std::to_string(static_cast<int>(kReceivingDock))},
+               {"term_end_ns", std::to_string(a.term.ns())},
                {"penalty_per_day_bp", std::to_string(basis_points(a.penalty_per_day))},
                {"penalty_cap_bp", std::to_string(basis_points(a.penalty_cap))},
                {"defect_bp", std::to_string(basis_points(a.quality_penalty))}});

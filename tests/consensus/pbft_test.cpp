@@ -11,6 +11,7 @@
 
 #include "models/consensus/checker.hpp"
 #include "models/consensus/client.hpp"
+#include "models/consensus/submitter.hpp"
 #include "sim/faults.hpp"
 #include "tests/support/long_seeds.hpp"
 #include "tests/support/random_faults.hpp"
@@ -192,6 +193,43 @@ TEST(Pbft, LateCopiesOfCommittedTransactionsAreAnswered) {
     EXPECT_EQ(m.outcome, TxOutcome::kApplied);
     EXPECT_EQ(m.height, late.replies[0].second.height);
   }
+}
+
+// Holds one transaction in a TxSubmitter (f + 1 = 2 replies needed of 4 validators); its link
+// is down, so nothing reaches a validator and the test hands it the replies; resends at 2 s.
+struct Resender : sim::Node {
+  TxSubmitter submitter{{0, 1, 2, 3}, SubmitTo::kFPlusOne, 1_s};
+  ledger::TxPtr tx;
+  void on_start(sim::Context& ctx) override {
+    submitter.submit(ctx, tx, {}, /*send=*/false);
+    ctx.set_timer(2_s);
+  }
+  void on_timer(sim::Context& ctx, sim::TimerId, uint64_t) override {
+    submitter.resend_due(ctx, {}, [](sim::Context&) { return false; });
+  }
+};
+
+// A validator's commit notice is final: one counted before a resend still counts after it, so
+// that with one validator down the replies of the others, before and after, confirm. Each
+// validator counts once.
+TEST(TxSubmitter, RepliesCountedBeforeAResendStillCount) {
+  sim::Engine engine(5);
+  auto& r = engine.emplace_node<Resender>(9, engine.network().add_site("s"));
+  ledger::Transaction tx;
+  tx.sender = 9;
+  tx.nonce = 1;
+  tx.sign_with(ledger::KeyPair::derive(5, 9));
+  r.tx = ledger::seal(std::move(tx));
+  engine.run({.until = sim::SimTime::zero() + 1_s});
+  const TxCommitted reply{r.tx->id(), 3, TxOutcome::kApplied, nullptr};
+  EXPECT_FALSE(r.submitter.on_committed(0, reply));
+  engine.run({.until = sim::SimTime::zero() + 3_s});
+  EXPECT_EQ(r.submitter.resent(), 1u);
+  EXPECT_FALSE(r.submitter.on_committed(0, reply));  // the same validator again: counted once
+  const auto confirmed = r.submitter.on_committed(2, reply);
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ(confirmed->applied, 2u);
+  EXPECT_EQ(r.submitter.pending(), 0u);
 }
 
 TEST(Pbft, ViewChangeAfterPrimaryCrash) {

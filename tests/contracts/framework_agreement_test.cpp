@@ -199,9 +199,52 @@ TEST_F(ScannedFrameworkTest, PenaltyIsDatedByTheScanNotByTheCall) {
 TEST_F(ScannedFrameworkTest, OutOfSpecAddsTheDefectPenaltyToTheScannedLateness) {
   order(1, 10'000, 0);
   const Evidence e = scan(1, 2 * kDayNs, 1);
-  l.now_ns = 9 * kDayNs;
-  ASSERT_TRUE(l.call(kSupplier, kScanned, "delivered", proof(1, e, 1)).ok());
+  l.now_ns = 3 * kDayNs;
+  // The supplier, who pays, can neither declare the goods' quality nor settle before the
+  // buyer's inspection window (2 days after the scan) has passed.
+  EXPECT_EQ(l.call(kSupplier, kScanned, "delivered", proof(1, e, 1)).reason,
+            "only the buyer or the confirmer declares goods out of spec");
+  EXPECT_EQ(l.call(kSupplier, kScanned, "delivered", proof(1, e, 0)).reason,
+            "the buyer's inspection window is open");
+  ASSERT_TRUE(l.call(kBuyer, kScanned, "delivered", proof(1, e, 1)).ok());
   EXPECT_EQ(settlement(1), "2 600 600");  // 2 days x 0.5% + 5% of 10,000
+  // A buyer who stays silent: after the window the supplier settles, as in spec.
+  order(2, 10'000, 0);
+  const Evidence f = scan(2, 4 * kDayNs, 2);
+  l.now_ns = 6 * kDayNs;
+  ASSERT_TRUE(l.call(kSupplier, kScanned, "delivered", proof(2, f, 0)).ok());
+  EXPECT_EQ(settlement(2), "4 200 200");
+}
+
+// A scan proves a delivery of an order only if it was taken after the order was registered: a
+// tag scanned beforehand (an empty crate sent ahead) would date the delivery early.
+TEST_F(ScannedFrameworkTest, ScansFromBeforeTheOrderAreRefused) {
+  const Evidence early = scan(1, kDayNs, 1);
+  l.now_ns = 2 * kDayNs;
+  order(1, 10'000, 2 * kDayNs);
+  l.now_ns = 10 * kDayNs;
+  EXPECT_EQ(l.call(kBuyer, kScanned, "delivered", proof(1, early)).reason, "scan before the order");
+  const Evidence real = scan(1, 9 * kDayNs, 2);
+  ASSERT_TRUE(l.call(kBuyer, kScanned, "delivered", proof(1, real)).ok());
+  EXPECT_EQ(settlement(1), "7 350 350");
+}
+
+// With a term, orders are registered only before its end and the bond comes back only after it.
+TEST_F(ScannedFrameworkTest, TheTermBoundsOrdersAndTheRelease) {
+  constexpr uint64_t kTermed = 603;
+  l.deploy("framework_agreement", kTermed,
+           {{"buyer", "10"},
+            {"supplier", "11"},
+            {"scanner_key", key_hex(kScanner)},
+            {"term_end_ns", std::to_string(30 * kDayNs)}});
+  l.state.set_balance(kTermed, 3'000);
+  EXPECT_EQ(l.call(kSupplier, kTermed, "release").reason, "the agreement's term is not over");
+  l.now_ns = 30 * kDayNs;
+  EXPECT_EQ(l.call(kBuyer, kTermed, "order", {uint64_t{1}, int64_t{10}, int64_t{0}}).reason,
+            "the agreement's term is over");
+  const CallResult r = l.call(kSupplier, kTermed, "release");
+  ASSERT_TRUE(r.ok()) << r.reason;
+  EXPECT_EQ(r.output, "3000");
 }
 
 TEST_F(ScannedFrameworkTest, WrongOrUnanchoredScansAreRefused) {
@@ -244,7 +287,7 @@ TEST_F(ScannedFrameworkTest, ReleaseReturnsTheBondLeftToTheSupplierOnceNoOrderIs
   order(1, 10'000, 0);
   order(2, 10'000, 0);
   const Evidence first = scan(1, 3 * kDayNs, 1), second = scan(2, 0, 2);
-  l.now_ns = 4 * kDayNs;
+  l.now_ns = 6 * kDayNs;  // past the buyer's 2-day inspection window: anyone may settle
   ASSERT_TRUE(l.call(kStranger, kScanned, "delivered", proof(1, first)).ok());  // 150 paid
   EXPECT_EQ(l.call(kSupplier, kScanned, "release").reason, "orders still open");
   ASSERT_TRUE(l.call(kStranger, kScanned, "delivered", proof(2, second)).ok());  // on time

@@ -57,16 +57,22 @@ TEST_F(ReputationTest, RatingsOnlyFromCompletedTradesWithAStakedSeller) {
   EXPECT_EQ(l.query(kReputation, "score", {kSeller}), "4000");
 }
 
-// A buyer whose seller never delivered gets a refund after the deadline and may rate that
-// trade; one whose trade is still open may not.
-TEST_F(ReputationTest, RefundedTradesCountAsCompleted) {
+// A buyer refunded because the seller's goods were proven spoiled may rate that trade; a refund
+// after the deadline (the buyer chose seller and deadline, and got its money back) may not.
+TEST_F(ReputationTest, SpoiledRefundsCountDeadlineRefundsDoNot) {
   ASSERT_TRUE(l.call(kSeller, kReputation, "stake", {}, 1'000).ok());
-  const uint64_t open = trade(2'000, false);
-  EXPECT_EQ(rate(kBuyer, open, 1).reason, "trade not completed");
-  l.now_ns = 1001 * kDayNs;  // past the deadline
-  ASSERT_TRUE(l.call(kBuyer, open, "refund").ok());
-  ASSERT_TRUE(rate(kBuyer, open, 1).ok());
+  const uint64_t spoiled = trade(3'000, false);
+  const Evidence warm = anchor_evidence(l.state, {5.0, 15.0, 5.0}, spoiled,
+                                        sensors::Checkpoint::kPortOfDischarge, spoiled);
+  ASSERT_EQ(l.call(kSeller, spoiled, "deliver", warm.delivery()).output, "refused");
+  EXPECT_EQ(rate(kBuyer, spoiled, 1).reason, "trade not completed");  // spoiled, not refunded
+  ASSERT_TRUE(l.call(kBuyer, spoiled, "refund").ok());
+  ASSERT_TRUE(rate(kBuyer, spoiled, 1).ok());
   EXPECT_EQ(l.query(kReputation, "score", {kSeller}), "1000");
+  const uint64_t never = trade(2'000, false);
+  l.now_ns = 1001 * kDayNs;  // past the deadline
+  ASSERT_TRUE(l.call(kBuyer, never, "refund").ok());
+  EXPECT_EQ(rate(kBuyer, never, 1).reason, "trade not completed");
 }
 
 TEST_F(ReputationTest, ScoreWeightedByTradeValueAndRaterHistory) {
