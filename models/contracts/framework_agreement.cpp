@@ -54,7 +54,8 @@ class FrameworkAgreement : public Contract {
     const auto registered = api.get("order/" + id);
     api.require(registered.has_value(), "order " + id + " not registered");
     // "<value> <due_ns>", and once settled " <days late> <penalty due> <penalty paid>" appended
-    // (one storage entry per order keeps the state, which every block rehashes, small).
+    // (the format `settlement` and the trade model read; with a scanner the registration time is
+    // kept apart, under placed/<id>).
     api.require(std::count(registered->begin(), registered->end(), ' ') == 1,
                 "order " + id + " already settled");
     const int64_t delivered_ns = api.param("scanner_key").empty()
